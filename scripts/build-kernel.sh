@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-kernel.sh SRC OBJ [TARGET...]
+#
+# Configure the kernel tree SRC out of tree in OBJ from the fragment
+# kernel/kunit.config (plus kernel/*.config fragments named in
+# $KERNEL_EXTRA_CONFIGS) and build TARGETs (default: bzImage).  The build
+# is incremental: OBJ is kept and compilers go through ccache, so a rebuild
+# after editing one patch compiles only what that patch changes.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 2 ] || die "usage: build-kernel.sh SRC OBJ [TARGET...]"
+src=$(cd "$1" && pwd)
+obj=$2
+shift 2
+[ $# -gt 0 ] || set -- bzImage
+
+need_tools make gcc flex bison bc perl ccache
+[ -f /usr/include/libelf.h ] || die "missing build tool: libelf-dev (run scripts/install-deps.sh)"
+[ -f /usr/include/openssl/ssl.h ] || die "missing build tool: libssl-dev (run scripts/install-deps.sh)"
+ccache_env
+export CCACHE_BASEDIR=$src
+
+mkdir -p "$obj"
+obj=$(cd "$obj" && pwd)
+
+frag=$obj/.tdx-dpamt.fragment
+{
+	cat "$TOP/kernel/kunit.config"
+	for f in ${KERNEL_EXTRA_CONFIGS:-}; do cat "$TOP/kernel/$f"; done
+} >"$frag.new"
+
+mk() {
+	make -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" \
+		-j"$(nproc)" -s "$@"
+}
+
+# Reconfigure only when the fragment changed, so that .config keeps its
+# timestamp and nothing is rebuilt for nothing.
+if ! cmp -s "$frag.new" "$frag" || [ ! -f "$obj/.config" ]; then
+	cp "$frag.new" "$obj/.config"
+	mk olddefconfig
+	# olddefconfig silently drops options whose dependencies are not met;
+	# a test kernel without them would test nothing.
+	lost=
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+		grep -qx "$line" "$obj/.config" || lost="$lost ${line%%=*}"
+	done <"$frag.new"
+	[ -z "$lost" ] || die "kernel config lost:$lost (dependencies not met in $src)"
+	mv "$frag.new" "$frag"
+else
+	rm -f "$frag.new"
+fi
+
+mk "$@"
