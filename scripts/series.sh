@@ -31,8 +31,8 @@ cmd=$1
 kind=$2
 shift 2
 case "$kind" in
-linux | kernel) kind=linux pdir=$TOP/kernel-patches ;;
-qemu) pdir=$TOP/qemu-patches ;;
+linux | kernel) kind=linux pdir=${KERNEL_PATCHES:-$TOP/kernel-patches} ;;
+qemu) pdir=${QEMU_PATCHES:-$TOP/qemu-patches} ;;
 *) usage ;;
 esac
 dir=${1:-$TOP/build/$kind}

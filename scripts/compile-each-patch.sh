@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# compile-each-patch.sh WORKDIR [BASE_TREE]
+#
+# Bisectability check for the kernel series: apply the patches one at a
+# time onto the base tree in WORKDIR/linux and, after each one, compile the
+# objects it touches.  A patch that touches a header also recompiles every
+# object the series touches anywhere (the header's users that matter to
+# this work).  WORKDIR/obj is kept and compilers go through ccache, so a
+# second run only recompiles what changed.
+#
+# KERNEL_EXTRA_CONFIGS selects extra config fragments (see build-kernel.sh).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: compile-each-patch.sh WORKDIR [BASE_TREE]"
+work=$1
+base=${2:-}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+tree=$work/linux
+pdir=${KERNEL_PATCHES:-$TOP/kernel-patches}
+
+[ -n "$base" ] || base=$("$TOP/scripts/fetch-base.sh" linux)
+# A throwaway tree: reset it to the base every run.
+if [ ! -d "$tree/.git" ]; then
+	pgit clone -q "$base" "$tree"
+fi
+pgit -C "$tree" am --abort >/dev/null 2>&1 || true
+pgit -C "$tree" fetch -q "$base" HEAD
+pgit -C "$tree" checkout -q -f -B each FETCH_HEAD
+pgit -C "$tree" clean -q -fdx
+
+mapfile -t patches < <(awk '!/^#/ && NF && $1 !~ /^0000-/ {print $1}' "$pdir/series" 2>/dev/null)
+if [ ${#patches[@]} -eq 0 ]; then
+	echo "kernel series is empty: nothing to compile"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+
+# Objects of kernel .c files a patch touches (not tools/, scripts/, docs).
+objects_of() {
+	grep -E '^\+\+\+ b/' "$1" | sed 's|^+++ b/||' |
+		grep -E '\.c$' | grep -Ev '^(tools|scripts|Documentation|samples)/' |
+		sed 's/\.c$/.o/' || true
+}
+touches_header() {
+	grep -E '^\+\+\+ b/' "$1" | grep -qE '\.h$'
+}
+
+all_objs=$(for p in "${patches[@]}"; do objects_of "$pdir/$p"; done | sort -u)
+pass=0
+fail=0
+i=0
+for p in "${patches[@]}"; do
+	i=$((i + 1))
+	if ! pgit -C "$tree" am -q "$pdir/$p" >"$work/am.log" 2>&1; then
+		echo "not ok $i - $p does not apply: $(head -n 1 "$work/am.log")"
+		fail=$((fail + 1))
+		break
+	fi
+	objs=$(objects_of "$pdir/$p")
+	if touches_header "$pdir/$p"; then
+		objs="$objs $all_objs"
+	fi
+	# Only objects whose source exists at this point of the series.
+	targets=()
+	for o in $(echo "$objs" | tr ' ' '\n' | sort -u); do
+		[ -f "$tree/${o%.o}.c" ] && targets+=("$o")
+	done
+	if [ ${#targets[@]} -eq 0 ]; then
+		echo "ok $i - $p (no compiled objects touched)"
+		pass=$((pass + 1))
+		continue
+	fi
+	if "$TOP/scripts/build-kernel.sh" "$tree" "$work/obj" "${targets[@]}" >"$work/build-$i.log" 2>&1 &&
+		! grep -E '(warning|error):' "$work/build-$i.log" >/dev/null; then
+		echo "ok $i - $p (${targets[*]})"
+		pass=$((pass + 1))
+	else
+		echo "not ok $i - $p: compile failed or warned (${targets[*]}):"
+		grep -E '(warning|error):' "$work/build-$i.log" | head -n 20 | sed 's/^/    /'
+		tail -n 3 "$work/build-$i.log" | sed 's/^/    /'
+		fail=$((fail + 1))
+	fi
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
