@@ -19,7 +19,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# name, description, [(old, new), ...], tests to run
+# name, description, [(old, new), ...], tests to run[, variant]
+# variant: "asan" (default) or "tsan" for bugs only a race detector sees
 MUTANTS = [
     ("no-recheck", "get: no re-check of the count under pamt_lock",
      [("\tif (atomic_read(ref)) {", "\tif (0) {")],
@@ -63,6 +64,16 @@ MUTANTS = [
     ("owner-freed-early", "destroy frees the owner while pairs are charged to it",
      [("\tfree = !owner->nr_charged;", "\tfree = true;")],
      ["owner-charging"]),
+    ("pages-plain-add", "owner page counter updated with a plain +=",
+     [("\tatomic64_add(delta, (atomic64_t *)&ctrs->pages);", "\tctrs->pages += delta;")],
+     ["stress"], "tsan"),
+    ("stats-unlocked", "tdx_pamt_get_stats() reads without pamt_lock",
+     [("\tmemset(stats, 0, sizeof(*stats));\n\n\tspin_lock_irqsave(&pamt_lock, flags);",
+       "\tmemset(stats, 0, sizeof(*stats));\n\t(void)flags;"),
+      ("\tstats->leaked_bytes = (u64)pamt.leaked_pairs * PAMT_PAIR_BYTES;\n"
+       "\tspin_unlock_irqrestore(&pamt_lock, flags);",
+       "\tstats->leaked_bytes = (u64)pamt.leaked_pairs * PAMT_PAIR_BYTES;")],
+     ["stress"], "tsan"),
 ]
 
 
@@ -75,13 +86,15 @@ def main():
     orig = open(src).read()
     jobs = os.environ.get("MAKEFLAGS_JOBS", "-j2")
     r = subprocess.run(["make", "-s", "-C", HERE, jobs, "LINUX=" + linux,
-                        "BUILD=" + build, "asan"])
+                        "BUILD=" + build, "asan", "tsan"])
     if r.returncode:
         print("mutants: building the asan harness failed")
         print("0 passed, 1 failed")
         return 1
     passed = failed = skipped = 0
-    for name, desc, edits, tests in MUTANTS:
+    for m in MUTANTS:
+        name, desc, edits, tests = m[:4]
+        variant = m[4] if len(m) > 4 else "asan"
         text = orig
         ok = True
         for old, new in edits:
@@ -103,14 +116,16 @@ def main():
         mpath = os.path.join(mdir, "pamt.c")
         open(mpath, "w").write(text)
         r = subprocess.run(["make", "-s", "-C", HERE, "LINUX=" + linux, "BUILD=" + build,
-                            "MUTANT_PAMT_C=" + mpath, "MUTANT_OUT=" + out, "mutant"],
+                            "MUTANT_PAMT_C=" + mpath, "MUTANT_OUT=" + out,
+                            "MUTANT_VARIANT=" + variant, "mutant"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode:
             print(f"[{name}] FAIL: mutant does not compile:\n{r.stdout[-2000:]}")
             failed += 1
             continue
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0",
-                   UBSAN_OPTIONS="halt_on_error=1")
+                   UBSAN_OPTIONS="halt_on_error=1",
+                   TSAN_OPTIONS="halt_on_error=1:exitcode=66")
         r = subprocess.run([os.path.join(out, "dpamt-model"), "--scale=5"] + tests,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            env=env, timeout=300)
@@ -119,16 +134,18 @@ def main():
                   (re.search(r"FAIL (\S+) +\d+\.\d+s", l) for l in lines) if m]
         why = ""
         for l in lines:
-            if "VIOLATION" in l or "HARNESS: BUG" in l or "  FAIL " in l or "ERROR: AddressSanitizer" in l:
+            if ("VIOLATION" in l or "HARNESS: BUG" in l or "  FAIL " in l or
+                    "ERROR: AddressSanitizer" in l or "WARNING: ThreadSanitizer" in l):
                 why = l.strip()
                 break
         if r.returncode != 0:
-            print(f"[{name}] ok: caught by {', '.join(caught) or 'a crash'} - {desc}")
+            by = ", ".join(caught) or ("a sanitizer report" if why else f"exit status {r.returncode}")
+            print(f"[{name}] ok ({variant}): caught by {by} - {desc}")
             if why:
                 print(f"    {why[:160]}")
             passed += 1
         else:
-            print(f"[{name}] FAIL: NOT caught by {' '.join(tests)} - {desc}")
+            print(f"[{name}] FAIL ({variant}): NOT caught by {' '.join(tests)} - {desc}")
             failed += 1
     print(f"mutants: {passed} caught, {failed} missed, {skipped} skipped")
     print(f"{passed} passed, {failed} failed")
