@@ -110,11 +110,11 @@ def main():
     print(f'console log: {args.log}')
 
     cause = None
-    if not any('KTAP version' in l or 'TAP version' in l for l in lines):
+    if panic:
+        cause = f'kernel reported: {panic.strip()}'
+    elif not any('KTAP version' in l or 'TAP version' in l for l in lines):
         cause = (f'no KTAP output within {args.timeout}s' if timed_out else
                  f'kernel printed no KTAP (QEMU exited with {rc}); did it boot?')
-    elif panic:
-        cause = f'kernel reported: {panic.strip()}'
     elif timed_out:
         cause = f'kernel did not finish within {args.timeout}s'
     elif c.failed or c.crashed or c.errors:
