@@ -3,7 +3,7 @@
 """Boot a KUnit kernel under QEMU (TCG) and judge its KTAP output.
 
 The kernel runs its built-in KUnit suites at boot and powers off
-(kunit_shutdown=poweroff).  The serial console is read with a deadline;
+(kunit_shutdown=reboot; QEMU runs with -no-reboot, so it exits).  The serial console is read with a deadline;
 the KTAP is parsed with the kernel tree's own parser
 (tools/testing/kunit/kunit_parser.py), so a missing result, a crash or a
 malformed plan counts as a failure exactly as kunit.py would count it.
@@ -28,7 +28,7 @@ def boot(args, log):
            '-nographic', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
            '-L', args.firmware, '-bios', 'qboot.rom', '-accel', 'tcg',
            '-kernel', args.kernel,
-           '-append', 'console=ttyS0 kunit_shutdown=poweroff panic=-1 ' + args.append]
+           '-append', 'console=ttyS0 kunit_shutdown=reboot panic=-1 ' + args.append]
     log.write('# ' + ' '.join(cmd) + '\n')
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
