@@ -544,7 +544,8 @@ def plots(res, out):
     m, c = res["machine"], res["commit"]
     banner = ("%s, %d CPUs, %s | tdx-dpamt %s%s | linux %s (pamt.c %s) | %s"
               % (m["cpu_model"], m["nproc"], m["kernel"], c["project"][:12],
-                 "+dirty" if c["project_dirty"] else "", c["linux_head"][:12],
+                 "+dirty" if c.get("bench_inputs_dirty", c["project_dirty"]) else "",
+                 c["linux_head"][:12],
                  c["pamt_c_sha256"][:12], res["date"][:16]))
     load = "load average %.1f at start, %.1f at end" % (m["loadavg_start"][0],
                                                         m["loadavg_end"][0])
@@ -589,7 +590,7 @@ def plots(res, out):
         ax.set_yticks(range(len(med)))
         ax.set_yticklabels(labs, fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel("ns per operation (one get or one put), thread CPU time; "
+        ax.set_xlabel("ns per operation (a get or a put), thread CPU time;\n"
                       "median, bars p10-p90")
         if key == "nofast":
             ax.set_xscale("log")
@@ -598,7 +599,7 @@ def plots(res, out):
         ax.text(base * 1.5, len(med) - 0.5, " target 1.5x baseline", color="red",
                 fontsize=8, va="bottom")
         for i, v in enumerate(med):
-            ax.text(v, i, "  %.2f" % v, va="center", fontsize=8)
+            ax.text(v + hi[i], i, "  %.2f" % v, va="center", fontsize=8)
         r = fp[key]["ratio"]
         ax.set_title("%s: get/put = %.2fx baseline (p10-p90 %.2f-%.2f)"
                      % (title, r["median"], r["p10"], r["p90"]), fontsize=10)
@@ -635,11 +636,11 @@ def plots(res, out):
             ax.grid(alpha=0.3, which="both")
         axes[0][col].set_title(ptitle[place_] + " (dotted: nproc)", fontsize=10)
         axes[1][col].set_xlabel("threads")
-    axes[0][0].set_ylabel("million get/put pairs per second, all threads\n"
-                          "(wall clock; median of %d x %d ms, band p10-p90)"
+    axes[0][0].set_ylabel("M get/put pairs/s, all threads (wall)\n"
+                          "median of %d x %d ms, band p10-p90"
                           % (res["config"]["sc_reps"], res["config"]["sc_ms"]))
-    axes[1][0].set_ylabel("CPU ns per get/put pair, per thread\n"
-                          "(thread CPU time: contention, not other load)")
+    axes[1][0].set_ylabel("CPU ns per pair, per thread\n"
+                          "(contention, not other load)")
     axes[0][0].legend(fontsize=8)
     finish(fig, "scaling.png", "(b)/(d) Throughput, 1 to %d threads" % max(sc["threads"]))
 
@@ -769,9 +770,20 @@ def main():
     ap.add_argument("--command", default="")
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--check", metavar="RESULTS_JSON")
+    ap.add_argument("--replot", metavar="OUTDIR",
+                    help="redraw the plots of OUTDIR/results.json without measuring")
     args = ap.parse_args()
     if args.check:
         return check(args.check)
+    if args.replot:
+        path = os.path.join(args.replot, "results.json")
+        with open(path) as f:
+            res = json.load(f)
+        res["plots"] = plots(res, args.replot)
+        with open(path, "w") as f:
+            json.dump(rnd(res), f, indent=1)
+            f.write("\n")
+        return 0
     for k in ("bench", "bench_nofast", "linux", "out"):
         if not getattr(args, k):
             ap.error("--%s is required" % k.replace("_", "-"))
