@@ -43,12 +43,20 @@ if ! cmp -s "$frag.new" "$frag" || [ ! -f "$obj/.config" ]; then
 	cp "$frag.new" "$obj/.config"
 	mk olddefconfig
 	# olddefconfig silently drops options whose dependencies are not met;
-	# a test kernel without them would test nothing.
+	# a test kernel without them would test nothing.  A later fragment
+	# may override an earlier one ("CONFIG_X=y", then "# CONFIG_X is not
+	# set"), as kconfig does: check only the last setting of each symbol.
 	lost=
 	while IFS= read -r line; do
-		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-		grep -qx "$line" "$obj/.config" || lost="$lost ${line%%=*}"
-	done <"$frag.new"
+		case "$line" in
+		CONFIG_*=n) sym=${line%%=*}
+			! grep -q "^$sym=" "$obj/.config" || lost="$lost $sym" ;;
+		CONFIG_*=*) grep -qx "$line" "$obj/.config" || lost="$lost ${line%%=*}" ;;
+		esac
+	done < <(sed -n -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=n/p' \
+			-e '/^CONFIG_[A-Za-z0-9_]*=/p' "$frag.new" |
+		 awk -F= '{ last[$1] = $0; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+			  END { for (i = 1; i <= n; i++) print last[order[i]] }')
 	[ -z "$lost" ] || die "kernel config lost:$lost (dependencies not met in $src)"
 	mv "$frag.new" "$frag"
 else
