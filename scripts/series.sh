@@ -172,8 +172,13 @@ export)
 	out=$(mktemp -d)
 	trap 'rm -rf "$out"' EXIT
 	if [ "$n" -gt 0 ]; then
+		# The QEMU series depends on the kernel series, which is not
+		# merged yet: QEMU's rules want it posted as an RFC.
+		prefix=PATCH
+		[ "$kind" = qemu ] && prefix="RFC PATCH"
 		pgit -C "$dir" format-patch -q --cover-letter --cover-from-description=subject \
-			--base=base --no-signature --zero-commit -o "$out" base..HEAD
+			--subject-prefix="$prefix" --base=base --no-signature --zero-commit \
+			-o "$out" base..HEAD
 	fi
 	rm -f "$pdir"/[0-9][0-9][0-9][0-9]-*.patch
 	mkdir -p "$pdir"
