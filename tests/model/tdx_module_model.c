@@ -182,7 +182,8 @@ void tdxm_set_error_ppm(unsigned int ppm)
 	__atomic_store_n(&m_error_ppm, ppm, RLX);
 }
 
-static __thread bool t_bad_output;
+/* The REMOVE output fault (TDXM_F_*_OUTPUT/_PAIR) of the current call. */
+static __thread int t_bad_output;
 
 /* Count a call and decide whether to inject a fault into it. */
 static uint64_t seamcall_enter(void)
@@ -204,7 +205,10 @@ static uint64_t seamcall_enter(void)
 		case TDXM_F_SW_ERROR:
 			return S_VMFAILINVALID;
 		case TDXM_F_BAD_OUTPUT:
-			t_bad_output = true;
+		case TDXM_F_OTHER_PAIR:
+		case TDXM_F_MIXED_PAIR:
+		case TDXM_F_SWAPPED_OUTPUT:
+			t_bad_output = __atomic_load_n(&m_fail_kind, RLX);
 			return S_SUCCESS;
 		default:
 			break;
@@ -372,7 +376,7 @@ uint64_t tdxm_pamt_remove(uint64_t rcx, uint64_t *rdx, uint64_t *r8)
 {
 	uint64_t err;
 
-	t_bad_output = false;
+	t_bad_output = TDXM_F_NONE;
 	err = seamcall_enter();
 	struct region *r;
 	unsigned int users;
@@ -406,10 +410,29 @@ uint64_t tdxm_pamt_remove(uint64_t rcx, uint64_t *rdx, uint64_t *r8)
 	}
 	*rdx = r->pair[0];
 	*r8 = r->pair[1];
-	if (t_bad_output) {
+	switch (t_bad_output) {
+	case TDXM_F_BAD_OUTPUT:
 		/* a page outside TDX memory and a page the host never gave us */
 		*rdx = (m_base - 1) << TDXM_PAGE_SHIFT;
 		*r8 = r->pair[1] + TDXM_PAGE_SIZE;
+		break;
+	case TDXM_F_OTHER_PAIR:
+	case TDXM_F_MIXED_PAIR:
+		for (unsigned long i = 0; i < m_nregions; i++) {
+			struct region *o = &m_regions[i];
+
+			if (o == r || !__atomic_load_n(&o->has_pair, RLX))
+				continue;
+			if (t_bad_output == TDXM_F_OTHER_PAIR)
+				*rdx = o->pair[0];
+			*r8 = o->pair[1];
+			break;
+		}
+		break;
+	case TDXM_F_SWAPPED_OUTPUT:
+		*rdx = r->pair[1];
+		*r8 = r->pair[0];
+		break;
 	}
 	__atomic_store_n(&m_dirty[pfn_idx(r->pair[0] >> TDXM_PAGE_SHIFT)], 1, RLX);
 	__atomic_store_n(&m_dirty[pfn_idx(r->pair[1] >> TDXM_PAGE_SHIFT)], 1, RLX);

@@ -56,6 +56,17 @@ enum tdxm_fault {
 	TDXM_F_SW_ERROR,	/* TDX_SEAMCALL_VMFAILINVALID-like          */
 	TDXM_F_BAD_OUTPUT,	/* REMOVE succeeds but returns other pages
 				   (a misbehaving module; ADD unaffected)  */
+	/*
+	 * More REMOVE outputs, for single-threaded tests only (they read
+	 * another region's pair without its lock).  The region's own pair
+	 * is removed in all of them, as with TDXM_F_BAD_OUTPUT.
+	 */
+	TDXM_F_OTHER_PAIR,	/* returns the pair of another region,
+				   which stays installed there            */
+	TDXM_F_MIXED_PAIR,	/* returns its own page 0 and page 1 of
+				   another region's pair                  */
+	TDXM_F_SWAPPED_OUTPUT,	/* returns its own pair in RDX/R8 swapped
+				   (not a fault: the pages are right)     */
 };
 
 struct tdxm_stats {

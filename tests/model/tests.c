@@ -767,22 +767,58 @@ static void test_alloc_failures(void)
 	env_down();
 }
 
+/* The pages of the one pair the module holds now. */
+static void only_pair_pages(unsigned long *pfns)
+{
+	int n = 0;
+
+	pfns[0] = pfns[1] = 0;
+	for (unsigned long pfn = BASE_PFN;
+	     pfn < BASE_PFN + env_nregions * HARNESS_REGION_PAGES; pfn++)
+		if (tdxm_pfn_is_pair(pfn) && n < 2)
+			pfns[n++] = pfn;
+	CHECK_EQ(n, 2, "pages of the installed pair");
+}
+
+/*
+ * After a REMOVE whose output the kernel rejected: the owner is kept by its
+ * leaked pair, like any owner with a leaked pair.  The model's charging
+ * truth saw a successful REMOVE, so env_down() does not know about it:
+ * free it here for LeakSanitizer.
+ */
+static void owner_destroy_kept(struct howner *o)
+{
+	struct harness_counters c;
+
+	owner_destroy(o);
+	harness_get_counters(&c);
+	CHECK_EQ(c.live_kmalloc, 1, "destroyed owner kept by its leaked pair");
+	if (c.live_kmalloc == 1)
+		kfree(o->h);
+	o->state = 0;
+}
+
 /*
  * A misbehaving module: PAMT.REMOVE succeeds but hands back pages the
- * kernel did not install.  The kernel must not free them (nor anything
- * else), must count the pair as leaked, and must keep its accounting
- * contract: the sum charged to live owners never exceeds dynamic_bytes.
+ * kernel did not install (finding 1, fixed).  The kernel must treat it
+ * like a failed REMOVE: free nothing, keep the pair it installed as
+ * installed (count back to 1, still in dynamic_bytes, still charged to
+ * its owner) and count it as leaked, so that both kinds of leak are
+ * reported alike and the sum charged to live owners never exceeds
+ * dynamic_bytes.
  */
 static void test_remove_bad_output(void)
 {
 	env_up(4, 1, 32);
-	unsigned long a = harness_td_pfn(0, 0);
+	unsigned long a = harness_td_pfn(0, 0), pair[2];
 	struct harness_counters c;
 	struct tdx_pamt_stats st;
+	struct tdxm_stats ms, ms2;
 	struct howner *o;
 
 	o = owner_new();
 	CHECK_EQ(h_get(a, NULL, o), 0, "get");
+	only_pair_pages(pair);
 	tdxm_fail_at(1, TDXM_F_BAD_OUTPUT, 1);
 	harness_quiet(true);
 	h_put(a, o);
@@ -791,22 +827,180 @@ static void test_remove_bad_output(void)
 	harness_get_counters(&c);
 	CHECK_EQ(harness_total_bugs(), 0, "no bad free");
 	CHECK_EQ(tdxm_total_violations(), 0, "no module violation");
-	CHECK_EQ(c.live_pages, 2, "the real pair is kept back (unknown to the kernel now)");
+	CHECK_EQ(c.live_pages, 2, "the installed pair is kept back");
+	CHECK_EQ(c.warns, 1, "one WARN");
+	CHECK_EQ(harness_pamt_ref(0), 1, "count back to 1, as after a failed REMOVE");
 	CHECK_EQ(st.leaked_bytes, PAIR_BYTES, "counted as leaked");
-	CHECK_EQ(harness_pamt_ref(0), 0, "the module removed the pair: count 0");
+	CHECK_EQ(st.dynamic_bytes, PAIR_BYTES, "still in dynamic_bytes, as after a failed REMOVE");
+	CHECK_EQ(st.pair_removals, 0, "not counted as a removal");
+	CHECK_EQ(o->ctrs.pair_bytes, PAIR_BYTES, "still charged to its owner");
 	CHECK(o->ctrs.pair_bytes <= st.dynamic_bytes,
 	      "live owner charged %llu bytes > dynamic_bytes %llu (contract: sum over "
 	      "live owners <= dynamic_bytes)", (unsigned long long)o->ctrs.pair_bytes,
 	      (unsigned long long)st.dynamic_bytes);
-	/* the region works again */
+	CHECK(tdx_pamt_is_pair_page(PFN_PHYS(pair[0])) &&
+	      tdx_pamt_is_pair_page(PFN_PHYS(pair[1])),
+	      "the kept pair is still PAMT memory for the machine-check code");
+	/* like a failed REMOVE: the region gets no second ADD or REMOVE */
+	tdxm_get_stats(&ms);
 	CHECK_EQ(h_get(a, NULL, o), 0, "get after");
 	h_put(a, o);
+	tdxm_get_stats(&ms2);
+	CHECK_EQ(ms2.calls, ms.calls, "no SEAMCALL for the leaked region");
+	owner_destroy_kept(o);
+	env_down();
+}
+
+/*
+ * PAMT.REMOVE succeeds but returns the pair of another region, or one
+ * page of its own pair and one of another region's pair.  The other
+ * region's pages are still in the module's hands: freeing one is a
+ * violation the model reports (and the page allocator's accounting shows).
+ * Handled like bad-output, and the other region is removed normally later.
+ */
+static void test_remove_other_pair(void)
+{
+	static const struct {
+		enum tdxm_fault kind;
+		const char *what;
+	} cases[] = {
+		{ TDXM_F_OTHER_PAIR, "another region's pair" },
+		{ TDXM_F_MIXED_PAIR, "own page 0 and page 1 of another region's pair" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		env_up(4, 1, 32);
+		unsigned long a = harness_td_pfn(0, 0), b = harness_td_pfn(1, 0);
+		unsigned long bpair[2];
+		struct harness_counters c;
+		struct tdx_pamt_stats st;
+		struct howner *o;
+
+		o = owner_new();
+		CHECK_EQ(h_get(b, NULL, NULL), 0, "get region 1");
+		only_pair_pages(bpair);
+		CHECK_EQ(h_get(a, NULL, o), 0, "get region 0");
+		tdxm_fail_at(1, cases[i].kind, 1);
+		harness_quiet(true);
+		h_put(a, o);
+		harness_quiet(false);
+		tdx_pamt_get_stats(&st);
+		harness_get_counters(&c);
+		CHECK(harness_total_bugs() == 0 && tdxm_total_violations() == 0,
+		      "%s: nothing freed", cases[i].what);
+		CHECK_EQ(c.live_pages, 4, "both pairs kept");
+		CHECK_EQ(harness_pamt_ref(0), 1, "region 0 leaked");
+		CHECK_EQ(harness_pamt_ref(1), 1, "region 1 untouched");
+		CHECK_EQ(st.leaked_bytes, PAIR_BYTES, "leaked");
+		CHECK_EQ(st.dynamic_bytes, 2 * PAIR_BYTES, "dynamic_bytes");
+		CHECK_EQ(o->ctrs.pair_bytes, PAIR_BYTES, "still charged");
+		CHECK(tdx_pamt_is_pair_page(PFN_PHYS(bpair[0])) &&
+		      tdx_pamt_is_pair_page(PFN_PHYS(bpair[1])), "region 1's pair intact");
+
+		/* region 1's pair is still good, and goes normally */
+		h_put(b, NULL);
+		tdx_pamt_get_stats(&st);
+		harness_get_counters(&c);
+		CHECK(harness_total_bugs() == 0 && tdxm_total_violations() == 0,
+		      "%s: region 1 removed cleanly", cases[i].what);
+		CHECK_EQ(harness_pamt_ref(1), 0, "region 1 removed");
+		CHECK_EQ(st.pair_removals, 1, "one removal");
+		CHECK_EQ(st.dynamic_bytes, PAIR_BYTES, "only the leaked pair left");
+		CHECK_EQ(c.live_pages, 2, "region 1's pages freed");
+		CHECK(!tdx_pamt_is_pair_page(PFN_PHYS(bpair[0])) &&
+		      !tdx_pamt_is_pair_page(PFN_PHYS(bpair[1])), "region 1's pages are no pair now");
+		owner_destroy_kept(o);
+		env_down();
+	}
+}
+
+/* The module hands back the right pair, page 1 in RDX and page 0 in R8. */
+static void test_remove_swapped_output(void)
+{
+	env_up(4, 1, 32);
+	unsigned long a = harness_td_pfn(0, 0);
+	struct howner *o;
+
+	o = owner_new();
+	CHECK_EQ(h_get(a, NULL, o), 0, "get");
+	tdxm_fail_at(1, TDXM_F_SWAPPED_OUTPUT, 1);
+	h_put(a, o);
+	check_all("after a REMOVE with swapped outputs", 0, 0);
 	owner_destroy(o);
-	harness_get_counters(&c);
-	CHECK_EQ(c.live_kmalloc, 0, "destroyed owner freed once none of its pairs is installed");
-	if (c.live_kmalloc == 1)
-		kfree(o->h);	/* kept by the kernel: reclaim for LeakSanitizer */
-	o->state = 0;
+	check_all("end", 0, 0);
+	env_down();
+}
+
+/*
+ * tdx_pamt_is_pair_page() for the machine-check code (finding 2, fixed):
+ * the values other users keep in page_private(), e.g. the swap entry of a
+ * swap-cache folio, must not make a page look like a pair page, whatever
+ * their low bits; nor do a real pair's values copied to pages that are
+ * not that pair, nor a pair of a region whose count is zero.
+ */
+static void test_pair_page_recognition(void)
+{
+	env_up(4, 1, 32);
+	unsigned long a = harness_td_pfn(0, 0), pair[2], priv[2];
+	struct list_head lru_list;
+	struct page *x[2];
+	bool any = false;
+
+	CHECK_EQ(h_get(a, NULL, NULL), 0, "get");
+	only_pair_pages(pair);
+	for (int i = 0; i < 2; i++) {
+		CHECK(tdx_pamt_is_pair_page(PFN_PHYS(pair[i])), "installed pair page");
+		priv[i] = page_private(pfn_to_page(pair[i]));
+		x[i] = alloc_page(GFP_KERNEL);
+		CHECK(x[i] != NULL, "alloc");
+	}
+	if (!x[0] || !x[1])
+		return;
+
+	/* any value, on a page alone or on a list (an LRU list has a head) */
+	INIT_LIST_HEAD(&lru_list);
+	for (unsigned long v = 0; v < 8192; v++) {
+		set_page_private(x[0], v);
+		set_page_private(x[1], v ^ 0x6);
+		any |= tdx_pamt_is_pair_page(page_to_phys(x[0]));
+		list_add(&x[0]->lru, &lru_list);
+		list_add(&x[1]->lru, &lru_list);
+		any |= tdx_pamt_is_pair_page(page_to_phys(x[0]));
+		any |= tdx_pamt_is_pair_page(page_to_phys(x[1]));
+		list_del(&x[0]->lru);
+		list_del(&x[1]->lru);
+		INIT_LIST_HEAD(&x[0]->lru);
+		INIT_LIST_HEAD(&x[1]->lru);
+	}
+	CHECK(!any, "a page_private() value alone makes a pair page");
+
+	/* the pair's own values on two other pages */
+	set_page_private(x[0], priv[0]);
+	set_page_private(x[1], priv[1]);
+	CHECK(!tdx_pamt_is_pair_page(page_to_phys(x[0])) &&
+	      !tdx_pamt_is_pair_page(page_to_phys(x[1])), "copied values, not linked");
+	list_add(&x[0]->lru, &lru_list);
+	list_add(&x[1]->lru, &lru_list);
+	CHECK(!tdx_pamt_is_pair_page(page_to_phys(x[0])) &&
+	      !tdx_pamt_is_pair_page(page_to_phys(x[1])), "copied values, on a list");
+	list_del(&x[0]->lru);
+	list_del(&x[1]->lru);
+
+	/* ... and linked to each other, once the region has no pair */
+	h_put(a, NULL);
+	CHECK(!tdx_pamt_is_pair_page(PFN_PHYS(pair[0])) &&
+	      !tdx_pamt_is_pair_page(PFN_PHYS(pair[1])), "removed pair");
+	INIT_LIST_HEAD(&x[0]->lru);
+	list_add(&x[1]->lru, &x[0]->lru);
+	CHECK(!tdx_pamt_is_pair_page(page_to_phys(x[0])) &&
+	      !tdx_pamt_is_pair_page(page_to_phys(x[1])), "linked copies, count 0");
+
+	for (int i = 0; i < 2; i++) {
+		INIT_LIST_HEAD(&x[i]->lru);
+		set_page_private(x[i], 0);
+		__free_page(x[i]);
+	}
+	check_all("end", 0, 0);
 	env_down();
 }
 
@@ -1567,8 +1761,10 @@ static const struct {
 	{ "remove-failures", test_remove_failures },
 	{ "alloc-failures", test_alloc_failures },
 	{ "owner-charging", test_owner_charging },
-	{ "remove-bad-output", test_remove_bad_output,
-	  "finding 1: REMOVE returning unknown pages breaks owner accounting" },
+	{ "remove-bad-output", test_remove_bad_output },
+	{ "remove-other-pair", test_remove_other_pair },
+	{ "remove-swapped", test_remove_swapped_output },
+	{ "pair-recognition", test_pair_page_recognition },
 	{ "put-from-softirq", test_put_from_softirq },
 	{ "level-bytes", test_level_bytes },
 	{ "fault-sweep", test_sweep },

@@ -25,6 +25,7 @@
 #define _X86_VIRT_TDX_PAMT_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
