@@ -37,27 +37,44 @@ mk() {
 		-j"$(nproc)" -s "$@"
 }
 
-# Reconfigure only when the fragment changed, so that .config keeps its
-# timestamp and nothing is rebuilt for nothing.
-if ! cmp -s "$frag.new" "$frag" || [ ! -f "$obj/.config" ]; then
+# The last setting of each symbol in the fragment: a later fragment may
+# override an earlier one ("CONFIG_X=y", then "# CONFIG_X is not set").
+wanted() {
+	sed -n -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=n/p' \
+		-e '/^CONFIG_[A-Za-z0-9_]*=/p' "$frag.new" |
+		awk -F= '{ last[$1] = $0; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+			 END { for (i = 1; i <= n; i++) print last[order[i]] }'
+}
+
+# Symbols of the fragment that .config does not have as wanted.  With
+# KERNEL_CONFIG_ALLOW_UNDEFINED=1 (bisecting a series), symbols that no
+# Kconfig file of this tree defines yet are not counted.
+missing() {
+	local line sym
+	while IFS= read -r line; do
+		sym=${line%%=*}
+		case "$line" in
+		*=n) ! grep -q "^$sym=" "$obj/.config" 2>/dev/null && continue ;;
+		*) grep -qx "$line" "$obj/.config" 2>/dev/null && continue ;;
+		esac
+		if [ "${KERNEL_CONFIG_ALLOW_UNDEFINED:-0}" = 1 ] &&
+			! grep -rqsE --include='Kconfig*' "^[[:space:]]*(menu)?config ${sym#CONFIG_}\$" "$src"; then
+			continue
+		fi
+		echo "$sym"
+	done < <(wanted)
+}
+
+# Reconfigure only when the fragment changed or .config lost part of it
+# (building an older tree drops symbols it does not know), so that
+# .config otherwise keeps its timestamp and nothing is rebuilt for nothing.
+if ! cmp -s "$frag.new" "$frag" || [ ! -f "$obj/.config" ] || [ -n "$(missing)" ]; then
 	cp "$frag.new" "$obj/.config"
 	mk olddefconfig
 	# olddefconfig silently drops options whose dependencies are not met;
-	# a test kernel without them would test nothing.  A later fragment
-	# may override an earlier one ("CONFIG_X=y", then "# CONFIG_X is not
-	# set"), as kconfig does: check only the last setting of each symbol.
-	lost=
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=n) sym=${line%%=*}
-			! grep -q "^$sym=" "$obj/.config" || lost="$lost $sym" ;;
-		CONFIG_*=*) grep -qx "$line" "$obj/.config" || lost="$lost ${line%%=*}" ;;
-		esac
-	done < <(sed -n -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=n/p' \
-			-e '/^CONFIG_[A-Za-z0-9_]*=/p' "$frag.new" |
-		 awk -F= '{ last[$1] = $0; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
-			  END { for (i = 1; i <= n; i++) print last[order[i]] }')
-	[ -z "$lost" ] || die "kernel config lost:$lost (dependencies not met in $src)"
+	# a test kernel without them would test nothing.
+	lost=$(missing | tr '\n' ' ')
+	[ -z "$lost" ] || die "kernel config lost: $lost(dependencies not met in $src)"
 	mv "$frag.new" "$frag"
 else
 	rm -f "$frag.new"
