@@ -52,6 +52,24 @@ touches_header() {
 # Early patches do not define the symbols later ones add (the KUnit option).
 export KERNEL_CONFIG_ALLOW_UNDEFINED=1
 
+# Only real objects: a .c file that another one #includes (such as
+# tdx_global_metadata.c) is named in no kbuild Makefile.  Objects are
+# named relative to their own or a parent directory (vmx/tdx.o in
+# arch/x86/kvm/Makefile).
+is_kbuild_object() {
+	local rel=$1 dir
+	dir=$(dirname "$rel")
+	rel=$(basename "$rel")
+	while [ "$dir" != . ]; do
+		for mk in "$tree/$dir/Makefile" "$tree/$dir/Kbuild"; do
+			[ -f "$mk" ] && grep -qE "(^|[[:space:]=])$rel([[:space:]\\]|$)" "$mk" && return 0
+		done
+		rel=$(basename "$dir")/$rel
+		dir=$(dirname "$dir")
+	done
+	return 1
+}
+
 all_objs=$(for p in "${patches[@]}"; do objects_of "$pdir/$p"; done | sort -u)
 pass=0
 fail=0
@@ -70,7 +88,8 @@ for p in "${patches[@]}"; do
 	# Only objects whose source exists at this point of the series.
 	targets=()
 	for o in $(echo "$objs" | tr ' ' '\n' | sort -u); do
-		[ -f "$tree/${o%.o}.c" ] && targets+=("$o")
+		[ -f "$tree/${o%.o}.c" ] || continue
+		is_kbuild_object "$o" && targets+=("$o")
 	done
 	if [ ${#targets[@]} -eq 0 ]; then
 		echo "ok $i - $p (no compiled objects touched)"
