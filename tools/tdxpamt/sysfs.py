@@ -88,6 +88,7 @@ def read_host(directory=DEFAULT_DIR):
 
 
 def saved_bytes(info):
-    """What the host saves against static PAMT now (QEMU's host saved-bytes)."""
-    return (info["static_equivalent_bytes"] - info["static_bytes"] - info["dynamic_bytes"]
-            - info["metadata_bytes"])
+    """What the host saves against static PAMT now, defined as QEMU's host
+    saved-bytes: static-equivalent - static - dynamic.  metadata_bytes (the
+    kernel's refcounts) is reported on its own, as QEMU does."""
+    return info["static_equivalent_bytes"] - info["static_bytes"] - info["dynamic_bytes"]
