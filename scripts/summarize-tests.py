@@ -21,7 +21,8 @@ def main(path):
     with open(path) as f:
         for raw in f:
             t = json.loads(raw)
-            suite = (t.get('suite') or ['?'])[0].split(':')[-1]
+            # 'project:suite / test' (older meson also has a 'suite' list).
+            suite = (t.get('suite') or [t['name'].split(' / ')[0]])[0].split(':')[-1]
             res = t['result']
             counts = None
             for line in (t.get('stdout') or '').splitlines():
