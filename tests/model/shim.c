@@ -12,6 +12,7 @@
 
 #include "include/pamt_shim.h"
 #include "harness.h"
+#include "counters.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -140,26 +141,12 @@ void harness_note_bug(enum harness_bug b, const char *fmt, ...)
 
 uint64_t harness_total_bugs(void)
 {
-	uint64_t n = 0;
-
-	for (int i = 0; i < HBUG_NR; i++)
-		n += __atomic_load_n(&ctr.bugs[i], RLX);
-	return n;
+	return counters_sum(ctr.bugs, HBUG_NR);
 }
 
 uint64_t harness_report_bugs(const char *who)
 {
-	uint64_t n = 0;
-
-	for (int i = 0; i < HBUG_NR; i++) {
-		uint64_t v = __atomic_load_n(&ctr.bugs[i], RLX);
-
-		if (v)
-			fprintf(stderr, "  [%s] %llu x %s\n", who,
-				(unsigned long long)v, harness_bug_names[i]);
-		n += v;
-	}
-	return n;
+	return counters_report(who, ctr.bugs, harness_bug_names, HBUG_NR);
 }
 
 void harness_get_counters(struct harness_counters *c)

@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "counters.h"
 #include <string.h>
 
 #include "tdx_module_model.h"
@@ -521,24 +523,10 @@ void tdxm_get_stats(struct tdxm_stats *st)
 
 uint64_t tdxm_total_violations(void)
 {
-	uint64_t n = 0;
-
-	for (int i = 0; i < TDXM_V_NR; i++)
-		n += __atomic_load_n(&m_st.violations[i], RLX);
-	return n;
+	return counters_sum(m_st.violations, TDXM_V_NR);
 }
 
 uint64_t tdxm_report_violations(const char *who)
 {
-	uint64_t n = 0;
-
-	for (int i = 0; i < TDXM_V_NR; i++) {
-		uint64_t v = __atomic_load_n(&m_st.violations[i], RLX);
-
-		if (v)
-			fprintf(stderr, "  [%s] %llu x %s\n", who,
-				(unsigned long long)v, tdxm_violation_names[i]);
-		n += v;
-	}
-	return n;
+	return counters_report(who, m_st.violations, tdxm_violation_names, TDXM_V_NR);
 }
