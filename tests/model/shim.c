@@ -13,6 +13,7 @@
 #include "include/pamt_shim.h"
 #include "harness.h"
 #include "counters.h"
+#include "rng.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -77,13 +78,7 @@ const char *const harness_bug_names[HBUG_NR] = {
 
 uint64_t harness_rand(void)
 {
-	uint64_t x = t_rng;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	t_rng = x;
-	return x;
+	return xorshift64_next(&t_rng);
 }
 
 void harness_seed_thread(uint64_t seed)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "counters.h"
+#include "rng.h"
 #include <string.h>
 
 #include "tdx_module_model.h"
@@ -145,13 +146,7 @@ void tdxm_note_violation(enum tdxm_violation v, const char *fmt, ...)
 
 static uint64_t rng_next(void)
 {
-	uint64_t x = t_rng;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	t_rng = x;
-	return x;
+	return xorshift64_next(&t_rng);
 }
 
 void tdxm_seed_thread(uint64_t seed)
