@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# fetch-base.sh linux|qemu
+# fetch-base.sh linux|qemu [--resolve]
 #
 # Make sure the pristine base tree of the given kind exists as a git
 # repository in the cache, and print its path.  The first call downloads
@@ -10,21 +10,35 @@
 # not touched), checks its SHA256, unpacks it and commits it once with a
 # fixed identity and date.  Later calls only print the path.
 #
+# With --resolve, only check that the archive still offers the pinned
+# files with the pinned SHA256 (index refresh included, no download).
+#
 # Nothing is written to the cache until it has been verified: downloads go
 # to a temporary directory and are moved in after their checksum matched.
+# Calls may run at the same time (ninja runs the Linux and QEMU steps in
+# parallel): the private apt index is refreshed under an exclusive lock and
+# read under a shared one, and each kind is fetched under its own lock.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kind=${1:-}
+mode=${2:-fetch}
 case "$kind" in
 linux) repo=$CACHE_DIR/base/linux-$LINUX_VERSION ;;
 qemu) repo=$CACHE_DIR/base/qemu-$QEMU_VERSION ;;
-*) die "usage: fetch-base.sh linux|qemu" ;;
+*) die "usage: fetch-base.sh linux|qemu [--resolve]" ;;
+esac
+case "$mode" in
+fetch | --resolve) ;;
+*) die "usage: fetch-base.sh linux|qemu [--resolve]" ;;
 esac
 
-if [ -f "$repo/.tdx-dpamt-base" ]; then
-	echo "$repo"
-	exit 0
+if [ "$mode" = fetch ]; then
+	[ -f "$repo/.tdx-dpamt-base" ] && { echo "$repo"; exit 0; }
+	# A second fetch of the same kind waits for the first and then finds
+	# the tree in place.
+	cache_lock "base-$kind"
+	[ -f "$repo/.tdx-dpamt-base" ] && { echo "$repo"; exit 0; }
 fi
 
 need_tools git apt-get sha256sum tar xz dpkg-deb
@@ -36,10 +50,12 @@ mkdir -p "$dl" "$aptdir"/lists/partial "$aptdir"/archives/partial "$aptdir"/part
 # Binary index of trixie-backports (for linux-source-7.3, download only,
 # never installed) and the source index of sid (for qemu).  Nothing from
 # these suites is ever installed on the machine.
-cat >"$aptdir/sources.list" <<EOS
+# Written whole and renamed: another fetch may be reading it right now.
+cat >"$aptdir/sources.list.$$" <<EOS
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $LINUX_DEB_SUITE main
 deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $QEMU_SRC_SUITE main
 EOS
+mv -f "$aptdir/sources.list.$$" "$aptdir/sources.list"
 apt_opts=(
 	-o Dir::Etc::SourceList="$aptdir/sources.list"
 	-o Dir::Etc::SourceParts="$aptdir/parts"
@@ -51,10 +67,39 @@ apt_opts=(
 	-q
 )
 
+# The index is complete only when $index_ok exists: it is written after a
+# successful update and removed before one starts, so an update that died
+# half-way is redone by the next fetch.
+index_ok=$aptdir/index.ok
+apt_lock=$aptdir.lock
+
+# apt_update [STAMP]: refresh the private index under the exclusive lock,
+# unless it was completed by someone else since STAMP (the contents of
+# $index_ok when the caller looked; empty: only if missing).
 apt_update() {
-	note "updating the private apt index in $aptdir"
-	apt-get "${apt_opts[@]}" update >"$aptdir/update.log" 2>&1 ||
+	local seen=${1:-}
+	(
+		flock -x 9
+		now=$(cat "$index_ok" 2>/dev/null || true)
+		if [ -n "$now" ] && [ "$now" != "$seen" ]; then
+			exit 0
+		fi
+		note "updating the private apt index in $aptdir"
+		rm -f "$index_ok"
+		if ! apt-get "${apt_opts[@]}" update >"$aptdir/update.log" 2>&1 ||
+			grep -qE '^(E: |W: (Failed to fetch|Some index files failed))' "$aptdir/update.log"; then
+			rm -rf "$aptdir/lists"
+			mkdir -p "$aptdir/lists/partial"
+			exit 1
+		fi
+		date -u +%Y-%m-%dT%H:%M:%S.%NZ >"$index_ok"
+	) 9>"$apt_lock" ||
 		die "apt-get update with the private configuration failed (see $aptdir/update.log)"
+}
+
+# apt_read CMD...: run apt-get in $tmp while no update can run.
+apt_read() {
+	(cd "$tmp" && flock -s 9 && apt-get "${apt_opts[@]}" "$@") 9>"$apt_lock"
 }
 
 # check_file FILE SHA256: dies unless FILE has the pinned checksum.
@@ -68,17 +113,32 @@ check_file() {
 tmp=$(mktemp -d "$CACHE_DIR/tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# fetch CMD...: run an apt download command in $tmp, refreshing the index
-# once if the pinned version is unknown.
+# fetch WHAT CMD...: run an apt command in $tmp (output in $tmp/apt.log),
+# refreshing the index once if the pinned version is unknown to it.
 fetch() {
-	local what=$1
+	local what=$1 seen
 	shift
-	[ -d "$aptdir/lists" ] && ls "$aptdir"/lists/*_Packages >/dev/null 2>&1 || apt_update
-	if ! (cd "$tmp" && apt-get "${apt_opts[@]}" "$@") >"$tmp/apt.log" 2>&1; then
-		apt_update
-		(cd "$tmp" && apt-get "${apt_opts[@]}" "$@") >"$tmp/apt.log" 2>&1 ||
+	seen=$(cat "$index_ok" 2>/dev/null || true)
+	[ -n "$seen" ] || apt_update
+	seen=$(cat "$index_ok")
+	if ! apt_read "$@" >"$tmp/apt.log" 2>&1; then
+		apt_update "$seen"
+		apt_read "$@" >"$tmp/apt.log" 2>&1 ||
 			die "$what is not (or no longer) in Debian's archive: $(grep -E '^(E|W):' "$tmp/apt.log" | head -n 1)"
 	fi
+}
+
+# check_uris FILE SHA256...: the pinned files appear in apt's --print-uris
+# output ($tmp/apt.log: 'URI' FILE SIZE SHA256:SUM) with the pinned SHA256.
+check_uris() {
+	local f sum
+	while [ $# -ge 2 ]; do
+		f=$1 sum=$2
+		shift 2
+		awk -v f="$f" -v h="SHA256:$sum" '$2 == f && $4 == h { ok = 1 } END { exit !ok }' \
+			"$tmp/apt.log" ||
+			die "the archive does not offer $f with the pinned SHA256 $sum: $(grep -F " $f " "$tmp/apt.log" | head -n 1)"
+	done
 }
 
 # Commit the unpacked tree in $1 and move it to $repo.
@@ -102,6 +162,24 @@ import_tree() {
 	rm -rf "$repo"
 	mv "$tree" "$repo"
 }
+
+if [ "$mode" = --resolve ]; then
+	case "$kind" in
+	linux)
+		fetch "$LINUX_DEB_PKG $LINUX_DEB_VERSION ($LINUX_DEB_SUITE)" \
+			download --print-uris "$LINUX_DEB_PKG=$LINUX_DEB_VERSION"
+		check_uris "$LINUX_DEB_FILE" "$LINUX_DEB_SHA256"
+		;;
+	qemu)
+		fetch "$QEMU_SRC_PKG $QEMU_SRC_VERSION ($QEMU_SRC_SUITE sources)" \
+			source --print-uris "$QEMU_SRC_PKG=$QEMU_SRC_VERSION"
+		# shellcheck disable=SC2086 # file/sum pairs
+		check_uris $QEMU_SRC_FILES
+		;;
+	esac
+	echo "$kind: pinned files resolved in the archive"
+	exit 0
+fi
 
 case "$kind" in
 linux)

@@ -13,6 +13,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "install-deps.sh installs packages: run it as root"
+# One install at a time (apt's own lock would fail instead of waiting).
+cache_lock install-deps
 grep -q '^VERSION_CODENAME=bookworm' /etc/os-release ||
 	note "warning: this is not Debian 12 (bookworm); package names may differ"
 

@@ -27,6 +27,17 @@ need_tools() {
 		die "missing build tool(s):$missing (run scripts/install-deps.sh)"
 }
 
+# cache_lock NAME: hold an exclusive lock on $CACHE_DIR/locks/NAME.lock until
+# the calling script exits.  ninja runs the Linux and QEMU steps at the same
+# time, and two build dirs may share one cache: whatever they share in the
+# cache is made under a lock, re-checked once the lock is held.
+cache_lock() {
+	local fd
+	mkdir -p "$CACHE_DIR/locks"
+	exec {fd}>"$CACHE_DIR/locks/$1.lock"
+	flock "$fd"
+}
+
 # Run git with the project identity, so that commits made by the scripts do
 # not depend on the user's configuration.
 pgit() {
