@@ -2,14 +2,16 @@
 
 Host figures come from /sys/devices/faux/tdx_host/pamt/ (``--sysfs DIR`` to read another
 directory). With ``--qmp SOCKET`` the tool also asks that QEMU ``query-tdx-pamt`` and shows
-the TD's figures; if the host has no pamt/ directory, the host figures QEMU returns (if
-any) are shown instead.
+the TD's figures; if this host's pamt/ directory cannot be used, the host figures QEMU
+returns (if any) are shown instead.
 
 Exit status:
   0  success
   2  bad command line
-  3  no initialised TDX module (pamt/ does not exist) and no --qmp
-  4  a sysfs file is missing, unreadable or malformed
+  3  no pamt/ directory (no initialised TDX module, or a kernel that does not report
+     PAMT usage) and no --qmp
+  4  a sysfs file or the directory is missing, unreadable or malformed (everything
+     else that could be read is still shown)
   5  cannot talk to QEMU: no socket, connection refused, closed, timed out
   6  this QEMU has no query-tdx-pamt
   7  QMP error or protocol error (the message says which)
@@ -33,10 +35,13 @@ EXIT_CONNECT = 5
 EXIT_NO_COMMAND = 6
 EXIT_QMP = 7
 
-HOST_KEYS = ("tdx-memory-bytes", "static-bytes", "static-equivalent-bytes", "dynamic-bytes",
-             "dynamic-peak-bytes", "metadata-bytes", "saved-bytes")
-GUEST_KEYS = ("pages", "dynamic-bytes", "static-equivalent-bytes", "saved-bytes")
-QMP_MODES = ("none", "static", "dynamic")
+# query-tdx-pamt (QEMU series v2): members of the TD's and the host's figures
+TD_KEYS = ("referenced-pages", "pair-bytes", "pair-installs", "cache-bytes")
+HOST_KEYS = ("static-bytes", "dynamic-bytes", "metadata-bytes",
+             "static-equivalent-bytes", "leaked-bytes")
+VM_KINDS = ("unsupported", "not-a-td", "td")
+TD_STATUSES = ("no-accounting", "available")
+HOST_STATUSES = ("no-tdx-module", "no-accounting", "unavailable", "available")
 
 
 class Failure(Exception):
@@ -66,81 +71,134 @@ def query_qmp(path, timeout):
     return answer
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def validate_answer(answer, path):
+    """Check the shape of a TdxPamtInfo (QEMU series v2); raise Failure if it is wrong."""
     def bad(why):
         raise Failure(EXIT_QMP, "unexpected answer to query-tdx-pamt from %s: %s" % (path, why))
 
+    def obj(parent, name):
+        value = parent.get(name)
+        if not isinstance(value, dict):
+            bad("%s is %s" % (name, "missing" if name not in parent else "not an object"))
+        return value
+
     if not isinstance(answer, dict):
         bad("not an object")
-    if answer.get("mode") not in QMP_MODES:
-        bad("mode is %r, not one of none/static/dynamic" % (answer.get("mode"),))
-    for part, keys in (("host", HOST_KEYS), ("guest", GUEST_KEYS)):
-        if part not in answer:
-            continue
-        obj = answer[part]
-        if not isinstance(obj, dict):
-            bad("%s is not an object" % part)
-        for key in keys:
-            value = obj.get(key)
-            if not isinstance(value, int) or isinstance(value, bool):
-                bad("%s.%s is %s" % (part, key, "missing" if key not in obj
-                                     else "not an integer"))
+    if answer.get("vm") not in VM_KINDS:
+        bad("vm is %r, not one of %s" % (answer.get("vm"), "/".join(VM_KINDS)))
+    if answer["vm"] != "td":
+        return
+    stats = obj(answer, "stats")
+    if stats.get("status") not in TD_STATUSES:
+        bad("stats.status is %r" % (stats.get("status"),))
+    if stats["status"] == "available":
+        for key in TD_KEYS:
+            if not _is_int(stats.get(key)):
+                bad("stats.%s is %s" % (key, "missing" if key not in stats
+                                        else "not an integer"))
+    host = obj(answer, "host")
+    if host.get("status") not in HOST_STATUSES:
+        bad("host.status is %r" % (host.get("status"),))
+    if host["status"] == "unavailable" and not isinstance(host.get("reason"), str):
+        bad("host.reason is missing")
+    if host["status"] == "available":
+        if host.get("mode") not in sysfs.MODES:
+            bad("host.mode is %r" % (host.get("mode"),))
+        for key in HOST_KEYS:
+            if key in host and not _is_int(host[key]):
+                bad("host.%s is not an integer" % key)
+        errors = host.get("errors", [])
+        if not isinstance(errors, list) or not all(isinstance(e, str) for e in errors):
+            bad("host.errors is not a list of strings")
 
 
 def _row(out, label, value, note=""):
     out.append(("  %-28s %-12s %s" % (label, value, note)).rstrip())
 
 
+def _size(value):
+    return "unavailable" if value is None else human(value)
+
+
 def format_host(out, title, h):
     """H uses sysfs names (underscores); QMP host objects are converted first."""
     out.append(title)
-    _row(out, "mode", h["mode"])
-    _row(out, "TDX memory", human(h["tdx_memory_bytes"]))
-    _row(out, "static PAMT would be", human(h["static_equivalent_bytes"]),
-         percent(h["static_equivalent_bytes"], h["tdx_memory_bytes"], 3) + " of TDX memory")
-    _row(out, "allocated at init", human(h["static_bytes"]))
-    _row(out, "page pairs now", human(h["dynamic_bytes"]),
-         "(peak %s)" % human(h["dynamic_peak_bytes"]))
-    _row(out, "kernel metadata", human(h["metadata_bytes"]))
-    total = h["static_bytes"] + h["dynamic_bytes"] + h["metadata_bytes"]
-    _row(out, "total now", human(total),
-         percent(total, h["tdx_memory_bytes"], 3) + " of TDX memory")
-    _row(out, "saved", human(h["saved_bytes"]),
-         percent(h["saved_bytes"], h["static_equivalent_bytes"]) + " of static PAMT")
-    if "pair_installs" in h:
-        _row(out, "pair installs / removals", "%d / %d" % (h["pair_installs"],
-                                                           h["pair_removals"]))
-        _row(out, "leaked (failed REMOVE)", human(h["leaked_bytes"]))
+    _row(out, "mode", h.get("mode") or "unavailable")
+    _row(out, "allocated at init", _size(h.get("static_bytes")))
+    _row(out, "page pairs now", _size(h.get("dynamic_bytes")))
+    _row(out, "kernel metadata", _size(h.get("metadata_bytes")))
+    _row(out, "leaked", _size(h.get("leaked_bytes")))
+    d = sysfs.derived(h)
+    se = h.get("static_equivalent_bytes")
+    _row(out, "total now", _size(d["in_use_bytes"]),
+         "" if d["in_use_bytes"] is None or se is None
+         else percent(d["in_use_bytes"], se) + " of static PAMT")
+    _row(out, "static PAMT would be", _size(se))
+    _row(out, "saved", _size(d["saved_bytes"]),
+         "" if d["saved_bytes"] is None or se is None
+         else percent(d["saved_bytes"], se) + " of static PAMT")
+    for err in h.get("errors", []):
+        out.append("  error: %s" % err)
 
 
-def format_text(directory, host, host_missing, qmp_path, answer):
+def format_td(out, qmp_path, answer):
+    out.append("TD (QMP %s)" % qmp_path)
+    if answer["vm"] == "unsupported":
+        out.append("  this QEMU cannot run TDs (built without TDX support)")
+        return
+    if answer["vm"] == "not-a-td":
+        out.append("  this VM is not a TD")
+        return
+    stats = answer["stats"]
+    if stats["status"] == "no-accounting":
+        out.append("  the host kernel does not account Dynamic PAMT per TD")
+        return
+    host = answer["host"]
+    share = ""
+    if host["status"] == "available" and host.get("dynamic-bytes"):
+        share = percent(stats["pair-bytes"], host["dynamic-bytes"]) + \
+            " of the host's page pairs"
+    _row(out, "4 KiB pages referenced", str(stats["referenced-pages"]))
+    _row(out, "page pairs charged", human(stats["pair-bytes"]), share)
+    _row(out, "pairs installed so far", str(stats["pair-installs"]))
+    _row(out, "pair caches (vCPUs)", human(stats["cache-bytes"]))
+
+
+def qmp_host(answer):
+    """The host figures in QEMU's answer, with sysfs names, or a reason why there are
+    none."""
+    if answer["vm"] != "td":
+        return None, "QEMU reports host figures only for a TD"
+    host = answer["host"]
+    if host["status"] == "available":
+        h = {k.replace("-", "_"): v for k, v in host.items() if k != "status"}
+        h.setdefault("errors", [])
+        return h, None
+    return None, {
+        "no-tdx-module": "QEMU sees no TDX module device",
+        "no-accounting": "QEMU's host kernel does not report PAMT usage",
+        "unavailable": "QEMU cannot read them: %s" % host.get("reason"),
+    }[host["status"]]
+
+
+def format_text(directory, host, host_problem, qmp_path, answer):
     out = []
     if host is not None:
         format_host(out, "Host PAMT (%s)" % directory, host)
-    elif host_missing and answer is not None and "host" in answer:
-        qh = {k.replace("-", "_"): v for k, v in answer["host"].items()}
-        qh["mode"] = answer["mode"]
-        format_host(out, "Host PAMT (from QEMU; %s does not exist here)" % directory, qh)
-    elif host_missing:
-        out.append("Host PAMT: no initialised TDX module on this host: %s does not exist"
-                   % directory)
+    elif answer is not None:
+        qh, why = qmp_host(answer)
+        if qh is not None:
+            format_host(out, "Host PAMT (from QEMU; here: %s)" % host_problem, qh)
+        else:
+            out.append("Host PAMT: %s; %s" % (host_problem, why))
     if answer is not None:
         if out:
             out.append("")
-        out.append("TD (QMP %s)" % qmp_path)
-        _row(out, "mode", answer["mode"])
-        guest = answer.get("guest")
-        if answer["mode"] == "none":
-            out.append("  no initialised TDX module on the host QEMU runs on")
-        elif guest is None:
-            out.append("  this VM is not a TD")
-        else:
-            _row(out, "4 KiB pages referenced", str(guest["pages"]))
-            _row(out, "page pairs charged", human(guest["dynamic-bytes"]))
-            _row(out, "static PAMT would be", human(guest["static-equivalent-bytes"]))
-            _row(out, "saved", human(guest["saved-bytes"]),
-                 percent(guest["saved-bytes"], guest["static-equivalent-bytes"])
-                 + " of static PAMT")
+        format_td(out, qmp_path, answer)
     return "\n".join(out) + "\n"
 
 
@@ -171,27 +229,39 @@ def build_parser():
 
 
 def run(args):
+    """Return (text, status, stderr message or None)."""
     host = None
-    host_missing = False
+    host_problem = None
+    status = EXIT_OK
+    warning = None
     try:
         host = sysfs.read_host(args.sysfs)
-    except sysfs.NoTdxModule as err:
+    except sysfs.NoPamtDirectory as err:
         if not args.qmp:
             raise Failure(EXIT_NO_TDX, str(err)) from None
-        host_missing = True
-    except sysfs.SysfsFileError as err:
-        raise Failure(EXIT_SYSFS, str(err)) from None
+        host_problem = str(err)
+    except sysfs.SysfsDirError as err:
+        if not args.qmp:
+            raise Failure(EXIT_SYSFS, str(err)) from None
+        host_problem = str(err)
+        status, warning = EXIT_SYSFS, str(err)
+    if host is not None and host["errors"]:
+        status = EXIT_SYSFS
+        warning = "; ".join(host["errors"])
     answer = query_qmp(args.qmp, args.timeout) if args.qmp else None
 
     if args.json:
         doc = {"sysfs": {"path": args.sysfs, "present": host is not None}}
         if host is not None:
             doc["sysfs"].update(host)
+            doc["sysfs"].update(sysfs.derived(host))
+        else:
+            doc["sysfs"]["problem"] = host_problem
         if args.qmp:
             doc["qmp"] = {"socket": args.qmp}
             doc["qmp"].update(answer)
-        return json.dumps(doc, indent=2) + "\n"
-    return format_text(args.sysfs, host, host_missing, args.qmp, answer)
+        return json.dumps(doc, indent=2) + "\n", status, warning
+    return format_text(args.sysfs, host, host_problem, args.qmp, answer), status, warning
 
 
 def main(argv=None, stdout=None, stderr=None):
@@ -206,8 +276,11 @@ def main(argv=None, stdout=None, stderr=None):
         stderr.write("%s: error: --timeout must be greater than 0\n" % PROG)
         return EXIT_USAGE
     try:
-        stdout.write(run(args))
+        text, status, warning = run(args)
     except Failure as err:
         stderr.write("%s: %s\n" % (PROG, err))
         return err.status
-    return EXIT_OK
+    stdout.write(text)
+    if warning:
+        stderr.write("%s: %s\n" % (PROG, warning))
+    return status

@@ -51,8 +51,10 @@ bytes of private memory (a multiple of 4 KiB). Let P = SIZE/4K pages.
   max(N * ceil(P4/512), min(N * P4, pool left)) regions. This is the worst case.
 * ``count=N`` (default 1) repeats the TD N times.
 
-Per TD (as QEMU's ``query-tdx-pamt`` guest figures): static_equivalent = SIZE * static_pamt / H
-(the TD's share of static PAMT, rounded down), saved = static_equivalent - the TD's pair bytes.
+Per TD: static_equivalent = SIZE * static_pamt / H (the TD's share of static PAMT, rounded
+down), saved = static_equivalent - the TD's pair bytes. This is an estimate of the model
+only: QEMU's ``query-tdx-pamt`` reports a TD's raw figures (its pair bytes, as KVM charges
+them on first touch) and no share of static PAMT.
 The TDs together may not be larger than H.
 
 Not modelled: S-EPT page-table pages and TD control pages (TDR, TDCS, TDVPR, TDCX) are

@@ -8,22 +8,24 @@ import threading
 GREETING = {"QMP": {"version": {"qemu": {"micro": 2, "minor": 2, "major": 10},
                                 "package": "fake"}, "capabilities": ["oob"]}}
 
+# query-tdx-pamt of the QEMU series v2: a 4 GiB TD on a 1 TiB Dynamic PAMT host
+STATS_DYNAMIC = {
+    "status": "available",
+    "referenced-pages": 131072,
+    "pair-bytes": 2 << 20,
+    "pair-installs": 300,
+    "cache-bytes": 80 << 10,
+}
 HOST_DYNAMIC = {
-    "tdx-memory-bytes": 1 << 40,
+    "status": "available",
+    "mode": "dynamic",
     "static-bytes": 41959424,
-    "static-equivalent-bytes": 4303372288,
     "dynamic-bytes": 20 << 20,
-    "dynamic-peak-bytes": 24 << 20,
     "metadata-bytes": 2 << 20,
-    "saved-bytes": 4303372288 - 41959424 - (20 << 20),
+    "static-equivalent-bytes": 4303372288,
+    "leaked-bytes": 0,
 }
-GUEST_DYNAMIC = {
-    "pages": 131072,
-    "dynamic-bytes": 2 << 20,
-    "static-equivalent-bytes": 16809984,        # 4 GiB TD on the 1 TiB host
-    "saved-bytes": 16809984 - (2 << 20),
-}
-ANSWER_DYNAMIC = {"mode": "dynamic", "host": HOST_DYNAMIC, "guest": GUEST_DYNAMIC}
+ANSWER_DYNAMIC = {"vm": "td", "stats": STATS_DYNAMIC, "host": HOST_DYNAMIC}
 
 
 class FakeQMP:
