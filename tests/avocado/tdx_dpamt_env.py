@@ -24,11 +24,22 @@ import sys
 
 PAMT_SYSFS = '/sys/devices/faux/tdx_host/pamt'
 
-HOST_MEMBERS = ('tdx-memory-bytes', 'static-bytes', 'static-equivalent-bytes',
-                'dynamic-bytes', 'dynamic-peak-bytes', 'metadata-bytes',
-                'saved-bytes')
-GUEST_MEMBERS = ('pages', 'dynamic-bytes', 'static-equivalent-bytes',
-                 'saved-bytes')
+# query-tdx-pamt for a TD: the TD's figures and the KVM statistic each
+# one is, and the host's figures and the sysfs file each one is
+TD_STATS = {
+    'referenced-pages': 'tdx_dpamt_pages',
+    'pair-bytes': 'tdx_dpamt_pair_bytes',
+    'pair-installs': 'tdx_dpamt_pair_installs',
+    'cache-bytes': 'tdx_dpamt_cache_bytes',
+}
+HOST_FILES = {
+    'static-bytes': 'static_bytes',
+    'dynamic-bytes': 'dynamic_bytes',
+    'metadata-bytes': 'metadata_bytes',
+    'static-equivalent-bytes': 'static_equivalent_bytes',
+    'leaked-bytes': 'leaked_bytes',
+}
+HOST_STATUSES = ('no-tdx-module', 'no-accounting', 'unavailable', 'available')
 
 
 def need_env(test, *names):
@@ -85,16 +96,40 @@ def read_sysfs(path=PAMT_SYSFS):
 
 
 def check_answer(test, info, td=False):
-    """Check one answer of query-tdx-pamt; return its mode."""
-    mode = info.get('mode')
-    test.assertIn(mode, ('none', 'static', 'dynamic'), json.dumps(info))
-    if mode == 'none':
-        test.assertEqual(info, {'mode': 'none'})
-        return mode
-    host = info['host']
-    test.assertEqual(sorted(host), sorted(HOST_MEMBERS))
-    if td:
-        test.assertEqual(sorted(info['guest']), sorted(GUEST_MEMBERS))
+    """Check one answer of query-tdx-pamt; return its "vm" member."""
+    if not td:
+        test.assertEqual(info, {'vm': 'not-a-td'}, json.dumps(info))
+        return info['vm']
+    test.assertEqual(info.get('vm'), 'td', json.dumps(info))
+    test.assertEqual(sorted(info), ['host', 'stats', 'vm'])
+    stats = info['stats']
+    test.assertIn(stats.get('status'), ('no-accounting', 'available'))
+    if stats['status'] == 'available':
+        test.assertEqual(sorted(stats), sorted(['status'] + list(TD_STATS)))
+        for name in TD_STATS:
+            test.assertIsInstance(stats[name], int)
     else:
-        test.assertNotIn('guest', info)
-    return mode
+        test.assertEqual(stats, {'status': 'no-accounting'})
+    host = info['host']
+    test.assertIn(host.get('status'), HOST_STATUSES)
+    if host['status'] == 'available':
+        test.assertIn(host.get('mode'), ('static', 'dynamic'))
+        test.assertLessEqual(set(host), {'status', 'mode', 'errors'} |
+                             set(HOST_FILES))
+    elif host['status'] == 'unavailable':
+        test.assertEqual(sorted(host), ['reason', 'status'])
+    else:
+        test.assertEqual(sorted(host), ['status'])
+    return info['vm']
+
+
+def query_stats(vm, names):
+    """The KVM statistics @names of @vm's VM, from query-stats."""
+    ret = vm.cmd('query-stats', target='vm',
+                 providers=[{'provider': 'kvm', 'names': list(names)}])
+    out = {}
+    for result in ret:
+        if result['provider'] == 'kvm':
+            for stat in result['stats']:
+                out[stat['name']] = stat['value']
+    return out

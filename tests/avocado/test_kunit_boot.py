@@ -101,7 +101,7 @@ class KunitBoot(unittest.TestCase):
 
             # The monitor outlives the guest (-no-shutdown)
             end = vm.cmd('query-tdx-pamt')
-            mode = env.check_answer(self, end)
+            answer = env.check_answer(self, end)
         finally:
             vm.shutdown()
 
@@ -125,9 +125,9 @@ class KunitBoot(unittest.TestCase):
                              ', '.join(failed_cases)))
             self.assertNotIn('SKIP', directive,
                              'KUnit suite %s was skipped' % name)
-        print('\nKUnit (%.0f s under TCG): %s; query-tdx-pamt mode: %s' %
+        print('\nKUnit (%.0f s under TCG): %s; query-tdx-pamt: vm %s' %
               (elapsed, '; '.join(summaries.get(n, n + ': ok')
-                                  for n, _, _ in mine), mode))
+                                  for n, _, _ in mine), answer))
 
 
 class KtapParsing(unittest.TestCase):
