@@ -32,6 +32,11 @@ pkgs=(
 	spin libclang-rt-14-dev python3-matplotlib
 )
 bpo=(meson python3-pycotap)
+# Debian's own libvirt for the libvirt suite, which runs a private libvirtd of
+# its own: the daemon, its QEMU driver and virsh, without recommends (they
+# would add the system's QEMU) and without libvirt-daemon-system (its
+# services, users and networks are not needed and would start daemons).
+norec=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -41,6 +46,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 	note "installing from bookworm: ${missing[*]}"
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm "${missing[@]}" >/dev/null
+fi
+
+missing=()
+for p in "${norec[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	note "installing from bookworm without recommends: ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm --no-install-recommends \
+		"${missing[@]}" >/dev/null
 fi
 
 need_bpo=
