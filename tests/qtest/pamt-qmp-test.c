@@ -81,67 +81,86 @@ static void test_answer(gconstpointer data)
 }
 
 /*
- * query-stats on a KVM VM: the KVM statistics reader that the series
- * moved reads the running kernel's real layout, and reports the same
- * statistics that query-stats-schemas describes.
+ * The names of the KVM statistics of @target that query-stats-schemas
+ * describes
+ */
+static GHashTable *schema_names(QTestState *qts, const char *target)
+{
+    GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                              g_free, NULL);
+    QDict *resp = qtest_qmp(qts, "{ 'execute': 'query-stats-schemas' }");
+    const QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(resp, "return"), e) {
+        QDict *s = qobject_to(QDict, qlist_entry_obj(e));
+        const QListEntry *v;
+
+        if (!g_str_equal(qdict_get_str(s, "provider"), "kvm") ||
+            !g_str_equal(qdict_get_str(s, "target"), target)) {
+            continue;
+        }
+        QLIST_FOREACH_ENTRY(qdict_get_qlist(s, "stats"), v) {
+            QDict *d = qobject_to(QDict, qlist_entry_obj(v));
+
+            g_hash_table_add(names, g_strdup(qdict_get_str(d, "name")));
+        }
+    }
+    qobject_unref(resp);
+    g_assert_cmpuint(g_hash_table_size(names), >, 0);
+    return names;
+}
+
+/*
+ * query-stats for @target returns, for each KVM result, exactly the
+ * statistics query-stats-schemas describes.  Returns the number of
+ * results.
+ */
+static int check_kvm_stats(QTestState *qts, const char *target)
+{
+    g_autoptr(GHashTable) names = schema_names(qts, target);
+    QDict *resp;
+    const QListEntry *e;
+    int results = 0;
+
+    resp = qtest_qmp(qts, "{ 'execute': 'query-stats',"
+                     " 'arguments': { 'target': %s } }", target);
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(resp, "return"), e) {
+        QDict *r = qobject_to(QDict, qlist_entry_obj(e));
+        const QListEntry *v;
+        int n = 0;
+
+        if (!g_str_equal(qdict_get_str(r, "provider"), "kvm")) {
+            continue;
+        }
+        QLIST_FOREACH_ENTRY(qdict_get_qlist(r, "stats"), v) {
+            QDict *s = qobject_to(QDict, qlist_entry_obj(v));
+
+            g_assert_true(g_hash_table_contains(names,
+                                                qdict_get_str(s, "name")));
+            n++;
+        }
+        g_assert_cmpint(n, ==, g_hash_table_size(names));
+        g_test_message("query-stats: %d KVM statistics of the %s", n,
+                       target);
+        results++;
+    }
+    qobject_unref(resp);
+    return results;
+}
+
+/*
+ * query-stats on a KVM VM (paused: its vCPU exists but never runs):
+ * the KVM statistics reader that the series moved reads the running
+ * kernel's real layout, for the VM and for a vCPU, and reports what
+ * query-stats-schemas describes.
  */
 static void test_query_stats_kvm(void)
 {
-    QTestState *qts = qtest_init("-machine none -accel kvm");
-    QDict *resp, *schema_resp;
-    QList *results, *schemas, *stats;
-    const QListEntry *e;
-    QDict *kvm = NULL;
-    g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash,
-                                                        g_str_equal,
-                                                        g_free, NULL);
-    int n = 0;
+    QTestState *qts = qtest_init("-machine q35 -accel kvm -S");
 
     check_answers(qts);
-
-    schema_resp = qtest_qmp(qts, "{ 'execute': 'query-stats-schemas' }");
-    schemas = qdict_get_qlist(schema_resp, "return");
-    g_assert_nonnull(schemas);
-    QLIST_FOREACH_ENTRY(schemas, e) {
-        QDict *s = qobject_to(QDict, qlist_entry_obj(e));
-
-        if (g_str_equal(qdict_get_str(s, "provider"), "kvm") &&
-            g_str_equal(qdict_get_str(s, "target"), "vm")) {
-            const QListEntry *v;
-
-            QLIST_FOREACH_ENTRY(qdict_get_qlist(s, "stats"), v) {
-                QDict *d = qobject_to(QDict, qlist_entry_obj(v));
-
-                g_hash_table_add(names, g_strdup(qdict_get_str(d, "name")));
-            }
-        }
-    }
-    g_assert_cmpuint(g_hash_table_size(names), >, 0);
-
-    resp = qtest_qmp(qts, "{ 'execute': 'query-stats',"
-                     " 'arguments': { 'target': 'vm' } }");
-    results = qdict_get_qlist(resp, "return");
-    g_assert_nonnull(results);
-    QLIST_FOREACH_ENTRY(results, e) {
-        QDict *r = qobject_to(QDict, qlist_entry_obj(e));
-
-        if (g_str_equal(qdict_get_str(r, "provider"), "kvm")) {
-            kvm = r;
-        }
-    }
-    g_assert_nonnull(kvm);
-    stats = qdict_get_qlist(kvm, "stats");
-    QLIST_FOREACH_ENTRY(stats, e) {
-        QDict *s = qobject_to(QDict, qlist_entry_obj(e));
-
-        g_assert_true(g_hash_table_contains(names, qdict_get_str(s, "name")));
-        n++;
-    }
-    g_assert_cmpint(n, ==, g_hash_table_size(names));
-    g_test_message("query-stats: %d KVM statistics of the VM", n);
-
-    qobject_unref(resp);
-    qobject_unref(schema_resp);
+    g_assert_cmpint(check_kvm_stats(qts, "vm"), ==, 1);
+    g_assert_cmpint(check_kvm_stats(qts, "vcpu"), ==, 1);
     qtest_quit(qts);
 }
 
