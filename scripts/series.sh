@@ -3,17 +3,23 @@
 #
 # series.sh - edit, export and check the patch series.
 #
-#   series.sh checkout linux|qemu [DIR]   git tree with the series as commits
+#   series.sh checkout linux|qemu|emu [DIR]
+#                                         git tree with the series as commits
 #                                         on branch "series" (default DIR:
-#                                         build/linux or build/qemu)
-#   series.sh export   linux|qemu [DIR]   write the branch back to
-#                                         kernel-patches/ or qemu-patches/
-#   series.sh apply    linux|qemu DIR [BASE]
+#                                         build/linux, build/qemu, build/emu)
+#   series.sh export   linux|qemu|emu [DIR]
+#                                         write the branch back to
+#                                         kernel-patches/, qemu-patches/ or
+#                                         tests/tdx-emu/patches/
+#   series.sh apply    linux|qemu|emu DIR [BASE]
 #                                         used by the build: make DIR the
 #                                         base tree (or BASE, a user tree)
 #                                         plus the series; refuses to throw
 #                                         away unexported work
-#   series.sh check    linux|qemu         apply to a fresh base + checkpatch
+#   series.sh check    linux|qemu|emu     apply to a fresh base + checkpatch
+#
+# "emu" is the test-only QEMU series of the emulated TDX module; it applies
+# to the same pinned QEMU base as qemu-patches/.
 #
 # The cover letter (0000-cover-letter.patch) is kept across checkout and
 # export: its subject and text live in the branch description while the
@@ -22,7 +28,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -33,8 +39,12 @@ shift 2
 case "$kind" in
 linux | kernel) kind=linux pdir=${KERNEL_PATCHES:-$TOP/kernel-patches} ;;
 qemu) pdir=${QEMU_PATCHES:-$TOP/qemu-patches} ;;
+emu) pdir=${EMU_PATCHES:-$TOP/tests/tdx-emu/patches} ;;
 *) usage ;;
 esac
+# The pinned base tree the series applies to
+base_kind=$kind
+[ "$kind" = emu ] && base_kind=qemu
 dir=${1:-$TOP/build/$kind}
 
 # Patch files named by the series file, in order, without the cover letter.
@@ -100,7 +110,7 @@ EOF
 # prepare_tree DIR [BASE]: a fresh clone of the base at DIR.
 prepare_tree() {
 	local d=$1 base=${2:-}
-	[ -n "$base" ] || base=$("$TOP/scripts/fetch-base.sh" "$kind")
+	[ -n "$base" ] || base=$("$TOP/scripts/fetch-base.sh" "$base_kind")
 	rm -rf "$d"
 	mkdir -p "$(dirname "$d")"
 	pgit clone -q --no-checkout "$base" "$d"
@@ -148,7 +158,7 @@ apply)
 		base_head=$(git -C "$user_base" rev-parse HEAD 2>/dev/null) ||
 			die "$user_base is not a git tree"
 	else
-		base_repo=$("$TOP/scripts/fetch-base.sh" "$kind")
+		base_repo=$("$TOP/scripts/fetch-base.sh" "$base_kind")
 		base_head=$(git -C "$base_repo" rev-parse HEAD)
 	fi
 	stamp=$(series_stamp "$base_head")

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Build a kernel with a planted bug and check that the emu suite catches it.
+
+    run-mutant.py --mutant NAME --linux-src TREE --work DIR -- RUN-EMU-ARGS...
+
+Passes (exit 0) only when the mutant's scenario FAILS on the mutant kernel
+and at least one failed check matches the mutant's 'caught' regex: the
+suite noticed the bug for the right reason.  A mutant that no longer
+applies to the kernel tree, a kernel that does not build, or a scenario
+that fails for another reason (no boot, ...) is a failure of this test.
+
+The mutant tree is a hard-linked copy of TREE (cheap, and unchanged files
+keep their timestamps); the mutated file is written anew, so the original
+tree is never touched.  Each mutant keeps its object dir under DIR across
+runs, so a rebuild compiles the mutated file and links.  --list prints the
+mutants.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+# name -> (file, regex, replacement, what the suite must notice)
+MUTANTS = {
+    'dpamt-bit': dict(
+        doc='TDH.SYS.CONFIG plumbing: Dynamic PAMT requested with R8 bit 17 instead of 16',
+        file='arch/x86/virt/vmx/tdx/tdx.h',
+        find=r'(#define\s+TDX_SYS_CONFIG_DYNAMIC_PAMT\s+BIT_ULL\()16(\))',
+        repl=r'\g<1>17\g<2>',
+        scenario='dpamt',
+        caught=r'FAILED +(log: "Dynamic PAMT enabled"|TDX-Module initialized|'
+               r'module runs with Dynamic PAMT)'),
+    'bitmap-unsized': dict(
+        doc='Dynamic PAMT enabled without sizing the 4K level as the bitmap (16 B per page)',
+        file='arch/x86/virt/vmx/tdx/pamt.c',
+        find=r'(case TDX_PS_4K:.*?)if \(bitmap_bits\)',
+        repl=r'\g<1>if (0 && bitmap_bits)',
+        scenario='dpamt',
+        caught=r'FAILED +(TDMR \d+ .*PAMT levels|log: "\d+ KB allocated for PAMT")'),
+}
+
+
+def apply_mutant(src, m):
+    path = os.path.join(src, m['file'])
+    with open(path) as f:
+        text = f.read()
+    new, n = re.subn(m['find'], m['repl'], text, count=1, flags=re.S)
+    if n != 1:
+        sys.exit(f'error: mutant does not apply: /{m["find"]}/ not found in {m["file"]} '
+                 f'(update tests/tdx-emu/run-mutant.py for the current series)')
+    tmp = path + '.mutant-tmp'
+    with open(tmp, 'w') as f:
+        f.write(new)
+    os.replace(tmp, path)       # a new inode: the hard link to TREE is broken
+
+
+def build(args, name, m):
+    root = os.path.join(os.path.abspath(args.work), name)
+    src = os.path.join(root, 'linux')
+    obj = os.path.join(root, 'obj')
+    if os.path.exists(src):
+        shutil.rmtree(src)
+    os.makedirs(root, exist_ok=True)
+    subprocess.run(['cp', '-al', os.path.abspath(args.linux_src), src], check=True)
+    apply_mutant(src, m)
+    env = dict(os.environ, KERNEL_EXTRA_CONFIGS='../tests/tdx-emu/kernel.config')
+    log = os.path.join(root, 'build.log')
+    print(f'building mutant {name}: {m["doc"]} (log: {log})', flush=True)
+    with open(log, 'w') as f:
+        r = subprocess.run(['nice', os.path.join(TOP, 'scripts/build-kernel.sh'), src, obj,
+                            'bzImage'], stdout=f, stderr=subprocess.STDOUT, env=env)
+    if r.returncode:
+        with open(log) as f:
+            tail = f.readlines()[-15:]
+        sys.exit('error: mutant kernel build failed:\n' + ''.join(tail))
+    return os.path.join(obj, 'arch/x86/boot/bzImage')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--mutant')
+    ap.add_argument('--list', action='store_true')
+    ap.add_argument('--linux-src')
+    ap.add_argument('--work')
+    ap.add_argument('rest', nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    if args.list:
+        for n, m in MUTANTS.items():
+            print(f'{n:16} {m["doc"]}')
+        return 0
+    if args.mutant not in MUTANTS:
+        print(f'error: unknown mutant {args.mutant!r} (see --list)', file=sys.stderr)
+        return 2
+    m = MUTANTS[args.mutant]
+    image = build(args, args.mutant, m)
+    rest = [a for a in args.rest if a != '--']
+    cmd = [sys.executable, os.path.join(HERE, 'run-emu.py'), '--kernel', image,
+           '--scenario', m['scenario']] + rest
+    print('running: ' + ' '.join(cmd), flush=True)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(r.stdout, end='')
+    caught = [l for l in r.stdout.splitlines() if re.match(m['caught'], l)]
+    booted = 'guest /init ran to the end' in r.stdout and 'FAILED  guest' not in r.stdout
+    if r.returncode == 1 and caught and booted:
+        print(f'mutant {args.mutant} caught: {caught[0]}')
+        print('1 passed, 0 failed')
+        return 0
+    why = ('the scenario passed on the mutant kernel' if r.returncode == 0 else
+           'the guest did not boot to user space' if not booted else
+           f'no failed check matches /{m["caught"]}/' if not caught else
+           f'run-emu.py exited {r.returncode}')
+    print(f'error: mutant {args.mutant} NOT caught: {why}')
+    print('0 passed, 1 failed')
+    return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
