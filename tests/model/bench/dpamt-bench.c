@@ -3,43 +3,61 @@
  * dpamt-bench.c - benchmark of the REAL arch/x86/virt/vmx/tdx/pamt.c,
  * linked against the userspace harness (tests/model, `make lib`): once
  * with the fast path (bench/libdpamt-harness.a) and once without it
- * (bench-nofast/libdpamt-harness.a).  Each mode prints one JSON document
- * (mem: one JSON object per line) on stdout; report.py runs the modes,
- * merges the documents into results.json and draws the plots.
+ * (bench-nofast/libdpamt-harness.a: every get allocates a pair and takes
+ * pamt_lock, like tip x86/tdx, which has no lock-free fast path; a put
+ * that is not the last stays lock-free, unlike tip's).  Each
+ * mode prints one JSON document (mem: one JSON object per line) on
+ * stdout; report.py runs the modes, merges the documents into
+ * results.json and draws the plots.
  *
- *   dpamt-bench fastpath  [reps=N] [iters=N]
- *       get/put fast path (a reference held, so no SEAMCALL) against a
- *       bare atomic increment/decrement in a loop of the same shape;
- *       plus the slow path (every get installs, every put removes).
- *   dpamt-bench scaling   [threads=1,2,4,8] [ms=N] [reps=N]
- *       get/put pairs per second, 1..N threads, on one shared region, on
- *       distinct regions whose counters share a cache line, and on
- *       distinct regions whose counters do not; bare atomics alongside.
+ *   dpamt-bench fastpath  [reps=N] [iters=N] [churn_reps=N] [churn_iters=N]
+ *       get/put with a reference held (fast path only, no SEAMCALL):
+ *       dpamt_bench_getput() with and without KVM's accounting against
+ *       bare_getput(), the same loop around a bare atomic increment and
+ *       decrement (bare.c); get-only and put-only halves; the cached get
+ *       KVM's fault path uses; KVM's tdx_dpamt_get()/put() as they are
+ *       and with the page count per CPU (a proposal); an inlined atomic
+ *       loop.  Then the slow
+ *       path on an idle region: each get takes the region 0 -> 1 and each
+ *       put 1 -> 0, (1) while the removal work does not run (every get
+ *       reuses the pair still installed: no SEAMCALL), (2) with the
+ *       removal work run after every put (every get is a PAMT.ADD, the
+ *       work a PAMT.REMOVE), (3) with the removal work running in the
+ *       background, as in the kernel (ADDs and reuses counted).
+ *   dpamt-bench scaling   [threads=1,2,4,8] [ms=N] [reps=N] [acct=0|1] [pin=0|1]
+ *       get/put pairs per second, 1..N threads, a reference held on every
+ *       region used, on one shared region, on distinct regions whose
+ *       counters share a cache line, on distinct regions 64 B apart (own
+ *       line) and 128 B apart (own pair of lines); bare atomics alongside.
  *   dpamt-bench seamcalls [threads=N] [ops=N] [regions=N] [seed=N]
- *       random get/put workload; PAMT.ADD/REMOVE counted by the TDX
- *       module model against the ideal (one ADD per 0->1 and one REMOVE
- *       per 1->0 transition of the per-region user counts the benchmark
- *       keeps itself, updated under a per-region benchmark lock so they
- *       are linearised with the calls).
+ *       random get/put workload (a quarter of the gets from a per-thread
+ *       pair cache, a TD charge per thread, the removal work in the
+ *       background); the benchmark keeps its own per-region user count
+ *       under a per-region lock taken around each call, so it is
+ *       linearised with the calls.  After the work drained: every 0 -> 1
+ *       transition is a get that returned 1; PAMT.ADD (counted by the
+ *       module model) at most one per transition, the rest reuses; every
+ *       ADD removed once; no failed or refused ADD/REMOVE.
  *   dpamt-bench mem < PLAN
- *       drives pamt.c through a workload plan (report.py writes it) and
- *       checks after EVERY get and put that the pair memory pamt.c
- *       reports, the pairs the module model holds and the physical
- *       minimum (8 KiB per 2 MiB region holding a referenced 4K page,
- *       counted here) are equal.  Plan lines:
+ *       drives pamt.c through a workload plan (report.py writes it), the
+ *       removal work run at every step.  After EVERY get and put: the
+ *       pair bytes pamt.c reports == the module's == 8 KiB x (regions
+ *       holding a referenced 4K page + regions released since the last
+ *       run of the work).  After every run of the work: == 8 KiB x
+ *       regions holding a referenced page (the physical minimum).
+ *       Plan lines:
  *         machine NREGIONS      fresh fake machine of NREGIONS x 2 MiB
- *         td ID                 a TD (a pamt owner with counters)
+ *         td ID                 a TD (a charge and KVM-like counters)
  *         get ID REGION COUNT   COUNT references to 4K pages of REGION
  *         destroy ID            put every reference of the TD
- *         step LABEL            print the figures now
+ *         step LABEL            run the removal work, check, print figures
  *         sizes BYTES           real-code static PAMT / DPAMT static part /
- *                               refcount metadata of a BYTES host (no
- *                               machine needed: pamt.c sizes its refcounts
- *                               by the end pfn)
+ *                               metadata of a BYTES host
  *         end                   final checks
- *   dpamt-bench cg-fast|cg-bare N
- *       N fast-path get/put pairs (or bare pairs) for callgrind
- *       (--toggle-collect=loop_dpamt / loop_bare).
+ *   dpamt-bench cg LOOP N
+ *       N iterations of one fast-path loop for callgrind
+ *       (--toggle-collect=LOOP's function): LOOP is bare, bare-acct,
+ *       dpamt, dpamt-acct, cached, kvm or kvm-percpu.
  *
  * Exit status: 0 if every correctness check held, 1 otherwise, 2 on
  * usage errors.
@@ -124,7 +142,7 @@ static void j_array(const char *key, const double *v, int n, const char *sep)
 	printf("]%s", sep);
 }
 
-/* ---- common checks ---- */
+/* ---- common ---- */
 
 static void check_clean(const char *when)
 {
@@ -145,79 +163,6 @@ static void check_clean(const char *when)
 		FAIL("%s: %llu WARNs", when, (unsigned long long)c.warns);
 }
 
-/* ---- the loops: same shape for the real functions and the baseline ---- */
-
-#define GETPUT_LOOP(GET, PUT) do {					\
-	uint64_t __i, __fails = 0;					\
-	for (__i = 0; __i < n; __i++) {					\
-		if (GET(pfn, NULL, owner))				\
-			__fails++;					\
-		else							\
-			PUT(pfn, owner);				\
-	}								\
-	return __fails;							\
-} while (0)
-
-__attribute__((noipa))
-uint64_t loop_dpamt(unsigned long pfn, uint64_t n, struct tdx_pamt_owner *owner)
-{
-	GETPUT_LOOP(tdx_pamt_get, tdx_pamt_put);
-}
-
-__attribute__((noipa))
-uint64_t loop_bare(unsigned long pfn, uint64_t n, struct tdx_pamt_owner *owner)
-{
-	GETPUT_LOOP(bare_get, bare_put);
-}
-
-/* n gets, then (separately timed) n puts: the cost of each half */
-__attribute__((noipa))
-uint64_t loop_dpamt_get(unsigned long pfn, uint64_t n, struct tdx_pamt_owner *owner)
-{
-	uint64_t fails = 0;
-
-	for (uint64_t i = 0; i < n; i++)
-		if (tdx_pamt_get(pfn, NULL, owner))
-			fails++;
-	return fails;
-}
-
-__attribute__((noipa))
-void loop_dpamt_put(unsigned long pfn, uint64_t n, struct tdx_pamt_owner *owner)
-{
-	for (uint64_t i = 0; i < n; i++)
-		tdx_pamt_put(pfn, owner);
-}
-
-__attribute__((noipa))
-uint64_t loop_bare_get(unsigned long pfn, uint64_t n, struct tdx_pamt_owner *owner)
-{
-	uint64_t fails = 0;
-
-	for (uint64_t i = 0; i < n; i++)
-		if (bare_get(pfn, NULL, owner))
-			fails++;
-	return fails;
-}
-
-__attribute__((noipa))
-void loop_bare_put(unsigned long pfn, uint64_t n, struct tdx_pamt_owner *owner)
-{
-	for (uint64_t i = 0; i < n; i++)
-		bare_put(pfn, owner);
-}
-
-/* the atomic increment and decrement inlined, no calls at all */
-__attribute__((noipa))
-uint64_t loop_inline(int *ctr, uint64_t n)
-{
-	for (uint64_t i = 0; i < n; i++) {
-		__atomic_fetch_add(ctr, 1, __ATOMIC_SEQ_CST);
-		__atomic_fetch_sub(ctr, 1, __ATOMIC_SEQ_CST);
-	}
-	return 0;
-}
-
 static void bench_setup(unsigned long nr_regions)
 {
 	if (dpamt_bench_setup(nr_regions))
@@ -233,163 +178,370 @@ static void bench_teardown(void)
 	dpamt_bench_teardown();
 }
 
-static uint64_t seam_adds(void)
+static struct tdxm_stats mstats(void)
 {
-	uint64_t a, r;
+	struct tdxm_stats st;
 
-	dpamt_bench_seamcalls(&a, &r);
-	return a;
+	tdxm_get_stats(&st);
+	return st;
 }
 
-static uint64_t seam_total(void)
-{
-	uint64_t a, r;
+/* ------------------------------------------------------------------ */
+/* the loops measured besides dpamt_bench_getput() and bare_getput()    */
 
-	dpamt_bench_seamcalls(&a, &r);
-	return a + r;
+/* n gets, then (separately timed) n puts: the cost of each half */
+__attribute__((noipa))
+uint64_t loop_dpamt_get(unsigned long pfn, uint64_t n)
+{
+	uint64_t fails = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, 1) < 0)
+			fails++;
+	return fails;
+}
+
+__attribute__((noipa))
+uint64_t loop_dpamt_put(unsigned long pfn, uint64_t n)
+{
+	uint64_t charged = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		charged += tdx_pamt_put(pfn) != 0;
+	return charged;
+}
+
+__attribute__((noipa))
+uint64_t loop_bare_get(unsigned long pfn, uint64_t n)
+{
+	uint64_t fails = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (bare_get(pfn, GFP_KERNEL_ACCOUNT, 1) < 0)
+			fails++;
+	return fails;
+}
+
+__attribute__((noipa))
+uint64_t loop_bare_put(unsigned long pfn, uint64_t n)
+{
+	uint64_t charged = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		charged += bare_put(pfn) != 0;
+	return charged;
+}
+
+/* KVM's fault path: tdx_pamt_get_cached() (no allocation), then put */
+__attribute__((noipa))
+uint64_t loop_cached(unsigned long pfn, uint64_t n, struct tdx_pamt_cache *cache)
+{
+	uint64_t fails = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (tdx_pamt_get_cached(pfn, cache, 1) < 0) {
+			fails++;
+			continue;
+		}
+		tdx_pamt_put(pfn);
+	}
+	return fails;
+}
+
+/*
+ * KVM's tdx_dpamt_get()/tdx_dpamt_put() as arch/x86/kvm/vmx/tdx.c has
+ * them: an out-of-line tdx_dynamic_pamt_enabled() before each call into
+ * the core, and the TD's statistics as atomic64_t (one cache line per TD,
+ * written by every vCPU on every 4K page mapped or unmapped).
+ */
+static struct {
+	atomic64_t pages, pair_bytes, installs;
+} __attribute__((aligned(64))) kvm_stat;
+
+__attribute__((noipa))
+uint64_t loop_kvm(unsigned long pfn, uint64_t n)
+{
+	uint64_t fails = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		int ret = 0;
+
+		if (tdx_dynamic_pamt_enabled())
+			ret = tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, 1);
+		if (ret < 0) {
+			fails++;
+			continue;
+		}
+		atomic64_add(1, &kvm_stat.pages);
+		if (ret) {
+			atomic64_add(PAIR_BYTES, &kvm_stat.pair_bytes);
+			atomic64_add(1, &kvm_stat.installs);
+		}
+		if (tdx_dynamic_pamt_enabled()) {
+			unsigned long charge = tdx_pamt_put(pfn);
+
+			atomic64_sub(1, &kvm_stat.pages);
+			if (charge)
+				atomic64_sub(PAIR_BYTES, &kvm_stat.pair_bytes);
+		}
+	}
+	return fails;
+}
+
+/*
+ * The proposal: the TD's page count per CPU (this_cpu_inc()/dec() of a
+ * u64 __percpu in struct kvm_tdx, summed when read; a __thread counter
+ * here), the pair counters (first and last references only) atomic as
+ * before, and no tdx_dynamic_pamt_enabled() call (get and put return 0
+ * without DPAMT; KVM keeps the answer in struct kvm_tdx).
+ */
+static __thread int64_t kvm_pcpu_pages;
+
+__attribute__((noipa))
+uint64_t loop_kvm_percpu(unsigned long pfn, uint64_t n)
+{
+	uint64_t fails = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		int ret = tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, 1);
+		unsigned long charge;
+
+		if (ret < 0) {
+			fails++;
+			continue;
+		}
+		kvm_pcpu_pages++;
+		if (ret) {
+			atomic64_add(PAIR_BYTES, &kvm_stat.pair_bytes);
+			atomic64_add(1, &kvm_stat.installs);
+		}
+		charge = tdx_pamt_put(pfn);
+		kvm_pcpu_pages--;
+		if (charge)
+			atomic64_sub(PAIR_BYTES, &kvm_stat.pair_bytes);
+	}
+	return fails;
+}
+
+/* the atomic increment and decrement inlined, no calls at all */
+__attribute__((noipa))
+uint64_t loop_inline(int *ctr, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		__atomic_fetch_add(ctr, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_sub(ctr, 1, __ATOMIC_SEQ_CST);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* (a) fast path                                                       */
 
 enum {
-	C_BARE, C_DPAMT, C_DPAMT_OWNER, C_INLINE,
-	C_BARE_GET, C_BARE_PUT, C_DPAMT_GET, C_DPAMT_PUT,	/* split timings */
+	C_BARE, C_BARE_ACCT, C_DPAMT, C_DPAMT_ACCT, C_CACHED, C_KVM, C_KVM_PERCPU, C_INLINE,
+	C_BARE_GET, C_BARE_PUT, C_DPAMT_GET, C_DPAMT_PUT,	/* halves */
 	C_NR
 };
 static const char *const cfg_names[C_NR] = {
-	"bare_atomic_call", "dpamt_getput", "dpamt_getput_owner", "bare_atomic_inline",
+	"bare", "bare_acct", "dpamt", "dpamt_acct", "dpamt_cached", "kvm_as_is",
+	"kvm_percpu_pages", "bare_inline",
 	"bare_get", "bare_put", "dpamt_get", "dpamt_put",
 };
 
-/* one timed run of @c; stores ns per operation in cpu[] and wall[] */
-static uint64_t fast_run(int c, unsigned long pfn, uint64_t iters,
-			 struct tdx_pamt_owner *owner, int *inline_ctr,
-			 double *cpu, double *wall)
-{
-	uint64_t fails = 0, w0, c0, w1, c1, ops = 2 * iters;
+struct fp_ctx {
+	unsigned long pfn;
+	uint64_t iters;
+	struct tdx_pamt_cache cache;
+	int inline_ctr;
+	uint64_t fails;
+};
 
-	switch (c) {
-	case C_BARE_GET: case C_BARE_PUT:	/* a get half and a put half */
-	case C_DPAMT_GET: case C_DPAMT_PUT: {
+/* one timed run of @c: ns per operation (a get or a put), CPU and wall */
+static void fast_run(int c, struct fp_ctx *x, double *cpu, double *wall)
+{
+	uint64_t w0, c0, w1, c1, n = x->iters, ops = 2 * n;
+
+	if (c >= C_BARE_GET) {
 		bool dp = c == C_DPAMT_GET || c == C_DPAMT_PUT;
+		bool get = c == C_BARE_GET || c == C_DPAMT_GET;
 		uint64_t cg, wg;
 
 		w0 = now_ns(); c0 = cpu_ns();
-		fails += dp ? loop_dpamt_get(pfn, iters, NULL) : loop_bare_get(pfn, iters, NULL);
+		x->fails += dp ? loop_dpamt_get(x->pfn, n) : loop_bare_get(x->pfn, n);
 		c1 = cpu_ns(); w1 = now_ns();
 		cg = c1 - c0; wg = w1 - w0;
 		w0 = now_ns(); c0 = cpu_ns();
 		if (dp)
-			loop_dpamt_put(pfn, iters, NULL);
+			loop_dpamt_put(x->pfn, n);
 		else
-			loop_bare_put(pfn, iters, NULL);
+			loop_bare_put(x->pfn, n);
 		c1 = cpu_ns(); w1 = now_ns();
-		if (c == C_BARE_GET || c == C_DPAMT_GET) {
-			*cpu = (double)cg / iters;
-			*wall = (double)wg / iters;
-		} else {
-			*cpu = (double)(c1 - c0) / iters;
-			*wall = (double)(w1 - w0) / iters;
-		}
-		return fails;
-	}
+		*cpu = (double)(get ? cg : c1 - c0) / n;
+		*wall = (double)(get ? wg : w1 - w0) / n;
+		return;
 	}
 	w0 = now_ns(); c0 = cpu_ns();
 	switch (c) {
 	case C_BARE:
-		fails += loop_bare(pfn, iters, NULL);
+		x->fails += bare_getput(x->pfn, n, false, false);
+		break;
+	case C_BARE_ACCT:
+		x->fails += bare_getput(x->pfn, n, false, true);
 		break;
 	case C_DPAMT:
-		fails += loop_dpamt(pfn, iters, NULL);
+		x->fails += dpamt_bench_getput(x->pfn, n, false, false);
 		break;
-	case C_DPAMT_OWNER:
-		fails += loop_dpamt(pfn, iters, owner);
+	case C_DPAMT_ACCT:
+		x->fails += dpamt_bench_getput(x->pfn, n, false, true);
+		break;
+	case C_CACHED:
+		x->fails += loop_cached(x->pfn, n, &x->cache);
+		break;
+	case C_KVM:
+		x->fails += loop_kvm(x->pfn, n);
+		break;
+	case C_KVM_PERCPU:
+		x->fails += loop_kvm_percpu(x->pfn, n);
 		break;
 	case C_INLINE:
-		loop_inline(inline_ctr, iters);
+		loop_inline(&x->inline_ctr, n);
 		break;
 	}
 	c1 = cpu_ns(); w1 = now_ns();
 	*cpu = (double)(c1 - c0) / ops;
 	*wall = (double)(w1 - w0) / ops;
-	return fails;
+}
+
+struct churn {
+	const char *name;
+	double *cpu, *wall;
+	uint64_t gets, firsts, adds, removes;
+};
+
+/*
+ * n get/put pairs on an idle region, each a 0 -> 1 and a 1 -> 0
+ * transition; @flush runs the removal work after every put.  Returns the
+ * CPU ns per pair.
+ */
+static void churn_run(struct churn *ch, int r, unsigned long pfn, uint64_t n, bool flush)
+{
+	struct tdxm_stats m0 = mstats(), m1;
+	uint64_t w0 = now_ns(), c0 = cpu_ns(), firsts = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		int ret = tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, 1);
+
+		if (ret < 0) {
+			FAIL("churn: get failed: %d", ret);
+			continue;
+		}
+		firsts += ret;
+		if (!tdx_pamt_put(pfn))
+			FAIL("churn: the last put returned no charge");
+		if (flush)
+			harness_pamt_flush();
+	}
+	ch->cpu[r] = (double)(cpu_ns() - c0) / n;
+	ch->wall[r] = (double)(now_ns() - w0) / n;
+	m1 = mstats();
+	ch->gets += n;
+	ch->firsts += firsts;
+	ch->adds += m1.add_ok - m0.add_ok;
+	ch->removes += m1.remove_ok - m0.remove_ok;
 }
 
 static int mode_fastpath(void)
 {
 	uint64_t reps = opt_u64("reps", 101), iters = opt_u64("iters", 200000);
 	uint64_t churn_reps = opt_u64("churn_reps", reps / 4 + 1);
-	uint64_t churn_iters = opt_u64("churn_iters", iters / 20 + 1);
-	struct tdx_pamt_owner_counters ctrs = { 0 };
-	struct tdx_pamt_owner *owner;
-	unsigned long pfn, pfn_idle;
-	double *s[C_NR], *sw[C_NR], *churn, *churn_wall, dummy;
-	uint64_t fails = 0, seam0, seam_hold, churn_seam;
-	int inline_ctr = 0;
+	uint64_t churn_iters = opt_u64("churn_iters", iters / 40 + 1);
+	double *s[C_NR], *sw[C_NR], dummy;
+	struct tdxm_stats m0, m1;
+	struct fp_ctx x = { 0 };
+	struct churn ch[3] = {
+		{ .name = "reuse" }, { .name = "add_remove" }, { .name = "background" },
+	};
+	uint64_t seam_hold;
+	unsigned long pfn_idle;
 
 	bench_setup(64);
-	owner = tdx_pamt_owner_create(&ctrs);
-	pfn = dpamt_bench_pfn(1, 0);
+	x.pfn = dpamt_bench_pfn(1, 0);
+	x.iters = iters;
 	pfn_idle = dpamt_bench_pfn(9, 0);
-	if (!owner || tdx_pamt_get(pfn, NULL, NULL))	/* hold: fast path only */
+	tdx_pamt_cache_init(&x.cache);
+	/* the reference held throughout: the loops only see the fast path */
+	if (tdx_pamt_get(x.pfn, GFP_KERNEL_ACCOUNT, 1) != 1 ||
+	    tdx_pamt_cache_topup(&x.cache, 1, GFP_KERNEL_ACCOUNT))
 		FAIL("fastpath setup");
+	bare_get(x.pfn, 0, 1);
 
 	for (int c = 0; c < C_NR; c++) {
 		s[c] = calloc(reps, sizeof(double));
 		sw[c] = calloc(reps, sizeof(double));
 	}
-	churn = calloc(churn_reps, sizeof(double));
-	churn_wall = calloc(churn_reps, sizeof(double));
+	for (int k = 0; k < 3; k++) {
+		ch[k].cpu = calloc(churn_reps, sizeof(double));
+		ch[k].wall = calloc(churn_reps, sizeof(double));
+	}
 
-	seam0 = seam_total();
+	m0 = mstats();
 	/* warm up caches, branch predictors, the CPU clock */
 	for (int w = 0; w < 3; w++)
 		for (int c = 0; c < C_NR; c++)
-			fails += fast_run(c, pfn, iters, owner, &inline_ctr, &dummy, &dummy);
+			fast_run(c, &x, &dummy, &dummy);
 	for (uint64_t r = 0; r < reps; r++) {
 		/* interleaved, rotating order: drift hits every config alike */
 		for (int k = 0; k < C_NR; k++) {
 			int c = (int)((k + r) % C_NR);
 
-			/* the split timings come in pairs: run them as one */
+			/* the halves come in pairs: run them as one */
 			if (c == C_BARE_PUT || c == C_DPAMT_PUT)
 				continue;
-			fails += fast_run(c, pfn, iters, owner, &inline_ctr, &s[c][r], &sw[c][r]);
+			fast_run(c, &x, &s[c][r], &sw[c][r]);
 			if (c == C_BARE_GET || c == C_DPAMT_GET)
-				fails += fast_run(c + 1, pfn, iters, owner, &inline_ctr,
-						  &s[c + 1][r], &sw[c + 1][r]);
+				fast_run(c + 1, &x, &s[c + 1][r], &sw[c + 1][r]);
 		}
 	}
-	seam_hold = seam_total() - seam0;
+	m1 = mstats();
+	seam_hold = m1.calls - m0.calls;
 	if (seam_hold)
 		FAIL("%llu SEAMCALLs while a reference was held",
 		     (unsigned long long)seam_hold);
-	if (ctrs.pages != 0)
-		FAIL("owner pages %llu after balanced get/put",
-		     (unsigned long long)ctrs.pages);
 	if (harness_pamt_ref(1) != 1)
-		FAIL("refcount %d after balanced get/put", harness_pamt_ref(1));
+		FAIL("count %d after balanced get/put", harness_pamt_ref(1));
+	if (x.fails)
+		FAIL("%llu get failures", (unsigned long long)x.fails);
 
-	/* slow path: the region is idle, every get installs, every put removes */
-	seam0 = seam_adds();
-	for (uint64_t r = 0; r < churn_reps; r++) {
-		uint64_t w0 = now_ns(), c0 = cpu_ns();
+	/*
+	 * The slow path: (1) the work does not run, every get reuses the
+	 * pair still installed; (2) the work runs after every put; (3) the
+	 * work runs in the background.
+	 */
+	harness_work_manual(true);
+	for (uint64_t r = 0; r < churn_reps; r++)
+		churn_run(&ch[0], (int)r, pfn_idle, churn_iters, false);
+	harness_pamt_flush();
+	for (uint64_t r = 0; r < churn_reps; r++)
+		churn_run(&ch[1], (int)r, pfn_idle, churn_iters, true);
+	harness_work_manual(false);
+	for (uint64_t r = 0; r < churn_reps; r++)
+		churn_run(&ch[2], (int)r, pfn_idle, churn_iters, false);
+	harness_pamt_flush();
+	if (ch[0].adds > churn_reps || ch[0].removes > churn_reps)
+		FAIL("churn without the work: %llu ADD, %llu REMOVE",
+		     (unsigned long long)ch[0].adds, (unsigned long long)ch[0].removes);
+	if (ch[1].adds != ch[1].gets || ch[1].removes != ch[1].gets)
+		FAIL("churn with the work after each put: %llu ADD, %llu REMOVE for %llu gets",
+		     (unsigned long long)ch[1].adds, (unsigned long long)ch[1].removes,
+		     (unsigned long long)ch[1].gets);
+	for (int k = 0; k < 3; k++)
+		if (ch[k].firsts != ch[k].gets)
+			FAIL("churn %s: %llu of %llu gets took the first reference", ch[k].name,
+			     (unsigned long long)ch[k].firsts, (unsigned long long)ch[k].gets);
 
-		fails += loop_dpamt(pfn_idle, churn_iters, NULL);
-		churn[r] = (double)(cpu_ns() - c0) / churn_iters;	/* ns per get+put */
-		churn_wall[r] = (double)(now_ns() - w0) / churn_iters;
-	}
-	churn_seam = seam_adds() - seam0;
-	if (churn_seam != churn_reps * churn_iters)
-		FAIL("churn: %llu PAMT.ADD for %llu idle->busy transitions",
-		     (unsigned long long)churn_seam,
-		     (unsigned long long)(churn_reps * churn_iters));
-	if (fails)
-		FAIL("%llu get failures", (unsigned long long)fails);
-
-	tdx_pamt_put(pfn, NULL);
-	tdx_pamt_owner_destroy(owner);
+	tdx_pamt_put(x.pfn);
+	bare_put(x.pfn);
+	tdx_pamt_cache_free(&x.cache);
 	bench_teardown();
 
 	printf("{\"mode\": \"fastpath\", \"fastpath_compiled\": %s, \"reps\": %llu, "
@@ -407,58 +559,80 @@ static int mode_fastpath(void)
 		printf("%s\n  ", c ? "," : "");
 		j_array(cfg_names[c], sw[c], (int)reps, "");
 	}
-	printf("},\n \"churn_iters\": %llu, \"churn_seamcalls_add\": %llu,\n ",
-	       (unsigned long long)churn_iters, (unsigned long long)churn_seam);
-	j_array("churn_ns_per_getput", churn, (int)churn_reps, ",\n ");
-	j_array("churn_ns_per_getput_wall", churn_wall, (int)churn_reps, ",\n");
-	printf(" \"seamcalls_while_held\": %llu, \"failures\": %llu, \"ok\": %s}\n",
-	       (unsigned long long)seam_hold, (unsigned long long)fails,
+	printf("},\n \"churn_iters\": %llu, \"churn\": {", (unsigned long long)churn_iters);
+	for (int k = 0; k < 3; k++) {
+		printf("%s\n  \"%s\": {\"gets\": %llu, \"first_refs\": %llu, \"adds\": %llu, "
+		       "\"removes\": %llu, ", k ? "," : "", ch[k].name,
+		       (unsigned long long)ch[k].gets, (unsigned long long)ch[k].firsts,
+		       (unsigned long long)ch[k].adds, (unsigned long long)ch[k].removes);
+		j_array("ns_per_getput", ch[k].cpu, (int)churn_reps, ", ");
+		j_array("ns_per_getput_wall", ch[k].wall, (int)churn_reps, "}");
+	}
+	printf("},\n \"seamcalls_while_held\": %llu, \"failures\": %llu, \"ok\": %s}\n",
+	       (unsigned long long)seam_hold, (unsigned long long)x.fails,
 	       g_failed ? "false" : "true");
 	for (int c = 0; c < C_NR; c++) {
 		free(s[c]);
 		free(sw[c]);
 	}
-	free(churn);
-	free(churn_wall);
+	for (int k = 0; k < 3; k++) {
+		free(ch[k].cpu);
+		free(ch[k].wall);
+	}
 	return g_failed ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* (b) scaling                                                          */
 
-enum { P_SHARED, P_ADJACENT, P_SPREAD, P_NR };
+enum { P_SHARED, P_ADJACENT, P_LINE, P_LINE2, P_NR };
 static const char *const place_names[P_NR] = {
-	"shared", "distinct_same_line", "distinct_own_line",
+	"shared", "distinct_same_line", "distinct_own_line", "distinct_128b_apart",
 };
 enum { I_DPAMT, I_BARE, I_NR };
 static const char *const impl_names[I_NR] = { "dpamt", "bare_atomic" };
 
-/* counters are 4-byte atomics: 16 regions per 64-byte cache line */
+/* counts are 4-byte atomics: 16 regions per 64-byte cache line */
 #define REGIONS_PER_LINE	16
 
 struct worker {
 	pthread_t tid;
-	int impl;
+	int impl, cpu_pin;
+	bool acct;
 	unsigned long pfn;
 	uint64_t ops, fails, cpu;
-};
+} __attribute__((aligned(64)));
 
 static pthread_barrier_t w_start;
-static int w_stop;
+/* alone in its cache line: read by every worker */
+static struct { int stop; } __attribute__((aligned(64))) w_ctl;
 
 static void *scaling_worker(void *arg)
 {
 	struct worker *w = arg;
 	uint64_t ops = 0, fails = 0, c0;
+	unsigned long pfn = w->pfn;
+	bool acct = w->acct;
 
+	if (w->cpu_pin >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu_pin, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
 	pthread_barrier_wait(&w_start);
 	c0 = cpu_ns();
-	while (!__atomic_load_n(&w_stop, RLX)) {
-		if (w->impl == I_DPAMT)
-			fails += loop_dpamt(w->pfn, 256, NULL);
-		else
-			fails += loop_bare(w->pfn, 256, NULL);
-		ops += 256;
+	if (w->impl == I_DPAMT) {
+		while (!__atomic_load_n(&w_ctl.stop, RLX)) {
+			fails += dpamt_bench_getput(pfn, 256, false, acct);
+			ops += 256;
+		}
+	} else {
+		while (!__atomic_load_n(&w_ctl.stop, RLX)) {
+			fails += bare_getput(pfn, 256, false, acct);
+			ops += 256;
+		}
 	}
 	w->cpu = cpu_ns() - c0;
 	w->ops = ops;
@@ -473,8 +647,10 @@ static unsigned long place_region(int place, int t)
 		return 1;
 	case P_ADJACENT:
 		return 1 + t;
-	default:
+	case P_LINE:
 		return 1 + (unsigned long)t * REGIONS_PER_LINE;
+	default:
+		return 1 + (unsigned long)t * 2 * REGIONS_PER_LINE;
 	}
 }
 
@@ -494,53 +670,62 @@ static int mode_scaling(void)
 {
 	int threads[32], nt = parse_list(opt_str("threads", "1,2,4,8"), threads, 32);
 	uint64_t ms = opt_u64("ms", 60), reps = opt_u64("reps", 5);
-	int maxt = 1;
-	uint64_t seam0, fails = 0;
+	bool acct = opt_u64("acct", 0), pin = opt_u64("pin", 0);
+	const char *places = opt_str("places", "0,1,2,3");
+	int plist[P_NR], np = parse_list(places, plist, P_NR);
+	int maxt = 1, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	struct tdxm_stats m0;
+	uint64_t fails = 0;
 
 	for (int i = 0; i < nt; i++)
 		maxt = threads[i] > maxt ? threads[i] : maxt;
-	bench_setup((unsigned long)(maxt + 2) * REGIONS_PER_LINE);
-	/* one held reference per region used: the loops run the fast path */
-	for (int p = 0; p < P_NR; p++)
+	bench_setup((unsigned long)(maxt + 2) * 2 * REGIONS_PER_LINE);
+	/* one held reference per region used: the loops stay on the fast path */
+	for (int i = 0; i < np; i++)
 		for (int t = 0; t < maxt; t++) {
-			unsigned long r = place_region(p, t);
+			unsigned long r = place_region(plist[i], t);
 
-			if (harness_pamt_ref(r) == 0 &&
-			    tdx_pamt_get(dpamt_bench_pfn(r, 0), NULL, NULL))
-				FAIL("scaling setup");
+			if (harness_pamt_ref(r) == 0) {
+				if (tdx_pamt_get(dpamt_bench_pfn(r, 0), GFP_KERNEL_ACCOUNT, 1) != 1)
+					FAIL("scaling setup");
+				bare_get(dpamt_bench_pfn(r, 0), 0, 1);
+			}
 		}
-	seam0 = seam_total();
+	m0 = mstats();
 
 	printf("{\"mode\": \"scaling\", \"fastpath_compiled\": %s, \"duration_ms\": %llu, "
-	       "\"reps\": %llu, \"unit\": \"million get/put pairs per second, all threads\", "
-	       "\"results\": [",
-	       dpamt_bench_fastpath() ? "true" : "false",
-	       (unsigned long long)ms, (unsigned long long)reps);
+	       "\"reps\": %llu, \"accounting\": %s, \"pinned\": %s, \"nproc\": %d, "
+	       "\"unit\": \"million get/put pairs per second, all threads\", \"results\": [",
+	       dpamt_bench_fastpath() ? "true" : "false", (unsigned long long)ms,
+	       (unsigned long long)reps, acct ? "true" : "false", pin ? "true" : "false", ncpu);
 	int first = 1;
-	for (int p = 0; p < P_NR; p++)
+	for (int pi = 0; pi < np; pi++)
 		for (int im = 0; im < I_NR; im++)
 			for (int ti = 0; ti < nt; ti++) {
-				int T = threads[ti];
+				int p = plist[pi], T = threads[ti];
 				double *mops = calloc(reps, sizeof(double));
 				double *cpp = calloc(reps, sizeof(double));
-				struct worker *w = calloc(T, sizeof(*w));
+				struct worker *w = aligned_alloc(64, T * sizeof(*w));
 
 				for (uint64_t r = 0; r < reps; r++) {
 					struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
 					uint64_t t0, t1, ops = 0, cpu = 0;
 
+					memset(w, 0, T * sizeof(*w));
 					pthread_barrier_init(&w_start, NULL, T + 1);
-					__atomic_store_n(&w_stop, 0, RLX);
+					__atomic_store_n(&w_ctl.stop, 0, RLX);
 					for (int t = 0; t < T; t++) {
 						w[t].impl = im;
-						/* page t of the region: distinct pfns, same counter */
+						w[t].acct = acct;
+						w[t].cpu_pin = pin ? t % ncpu : -1;
+						/* page t of the region: distinct pfns */
 						w[t].pfn = dpamt_bench_pfn(place_region(p, t), t);
 						pthread_create(&w[t].tid, NULL, scaling_worker, &w[t]);
 					}
 					pthread_barrier_wait(&w_start);
 					t0 = now_ns();
 					nanosleep(&d, NULL);
-					__atomic_store_n(&w_stop, 1, RLX);
+					__atomic_store_n(&w_ctl.stop, 1, RLX);
 					for (int t = 0; t < T; t++) {
 						pthread_join(w[t].tid, NULL);
 						ops += w[t].ops;
@@ -562,24 +747,22 @@ static int mode_scaling(void)
 				free(cpp);
 				free(w);
 			}
-	if (seam_total() != seam0)
+	if (mstats().calls != m0.calls)
 		FAIL("SEAMCALLs while references were held");
 	if (fails)
 		FAIL("%llu get failures", (unsigned long long)fails);
-	for (int p = 0; p < P_NR; p++)
+	for (int i = 0; i < np; i++)
 		for (int t = 0; t < maxt; t++) {
-			unsigned long r = place_region(p, t);
+			unsigned long r = place_region(plist[i], t);
 
-			if (harness_pamt_ref(r) > 0)
-				tdx_pamt_put(dpamt_bench_pfn(r, 0), NULL);
+			if (harness_pamt_ref(r) > 0) {
+				tdx_pamt_put(dpamt_bench_pfn(r, 0));
+				bare_put(dpamt_bench_pfn(r, 0));
+			}
 		}
-	{
-		struct tdx_pamt_stats st;
-
-		tdx_pamt_get_stats(&st);
-		if (st.dynamic_bytes)
-			FAIL("%llu pair bytes left", (unsigned long long)st.dynamic_bytes);
-	}
+	harness_pamt_flush();
+	if (harness_pamt_pair_pages())
+		FAIL("%ld pair pages left", harness_pamt_pair_pages());
 	bench_teardown();
 	printf("],\n \"failures\": %llu, \"ok\": %s}\n", (unsigned long long)fails,
 	       g_failed ? "false" : "true");
@@ -592,31 +775,55 @@ static int mode_scaling(void)
 struct sregion {
 	pthread_mutex_t lock;
 	int users;			/* references held, benchmark's count */
-	uint64_t ideal_add, ideal_remove;
+	uint64_t up, down;		/* 0 -> 1 and 1 -> 0 transitions */
 } __attribute__((aligned(64)));
 
 static struct sregion *sreg;
 static unsigned long s_nregions;
 static uint64_t s_ops;
+static int s_threads;
+
+/* a TD per thread, counted the way KVM counts (tdx_dpamt_get/put) */
+struct std {
+	int64_t pages, pair_bytes, installs;
+} __attribute__((aligned(64)));
+static struct std *s_td;
 
 struct sworker {
 	pthread_t tid;
 	int id;
 	uint64_t seed;
-	uint64_t gets, puts, fails, cache_gets;
-	struct tdx_pamt_owner_counters ctrs;
-	struct tdx_pamt_owner *owner;
+	uint64_t gets, puts, fails, cache_gets, firsts, charges_back;
 };
+
+static void s_uncharge(unsigned long charge)
+{
+	if (charge < 1 || charge > (unsigned long)s_threads) {
+		FAIL("put returned charge %lu", charge);
+		return;
+	}
+	__atomic_fetch_sub(&s_td[charge - 1].pair_bytes, PAIR_BYTES, RLX);
+}
 
 static void s_put(struct sworker *w, unsigned long pfn)
 {
-	unsigned long r = harness_pfn_region(pfn);
+	unsigned long r = harness_pfn_region(pfn), charge;
 
 	pthread_mutex_lock(&sreg[r].lock);
-	tdx_pamt_put(pfn, w->owner);
-	if (--sreg[r].users == 0)
-		sreg[r].ideal_remove++;
+	charge = tdx_pamt_put(pfn);
+	if (--sreg[r].users == 0) {
+		sreg[r].down++;
+		if (!charge)
+			FAIL("region %lu: the last put returned no charge", r);
+	} else if (charge) {
+		FAIL("region %lu: a put that was not the last returned a charge", r);
+	}
 	pthread_mutex_unlock(&sreg[r].lock);
+	__atomic_fetch_sub(&s_td[w->id].pages, 1, RLX);
+	if (charge) {
+		s_uncharge(charge);
+		w->charges_back++;
+	}
 	w->puts++;
 }
 
@@ -644,16 +851,28 @@ static void *seam_worker(void *arg)
 			int ret;
 
 			/* KVM's fault path: top up outside the lock, get from the cache */
-			if (use_cache && tdx_pamt_cache_topup(&cache, 1))
+			if (use_cache && tdx_pamt_cache_topup(&cache, 1, GFP_KERNEL_ACCOUNT))
 				FAIL("cache topup");
 			pthread_mutex_lock(&sreg[r].lock);
-			ret = tdx_pamt_get(pfn, use_cache ? &cache : NULL, w->owner);
-			if (!ret && sreg[r].users++ == 0)
-				sreg[r].ideal_add++;
+			ret = use_cache ? tdx_pamt_get_cached(pfn, &cache, w->id + 1) :
+					  tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, w->id + 1);
+			if (ret >= 0 && sreg[r].users++ == 0) {
+				sreg[r].up++;
+				if (ret != 1)
+					FAIL("region %lu: 0 -> 1 but get returned %d", r, ret);
+			} else if (ret == 1) {
+				FAIL("region %lu: get returned 1 on a region in use", r);
+			}
 			pthread_mutex_unlock(&sreg[r].lock);
-			if (ret) {
+			if (ret < 0) {
 				w->fails++;
 				continue;
+			}
+			__atomic_fetch_add(&s_td[w->id].pages, 1, RLX);
+			if (ret) {
+				__atomic_fetch_add(&s_td[w->id].pair_bytes, PAIR_BYTES, RLX);
+				__atomic_fetch_add(&s_td[w->id].installs, 1, RLX);
+				w->firsts++;
 			}
 			w->gets++;
 			w->cache_gets += use_cache;
@@ -677,96 +896,114 @@ static int mode_seamcalls(void)
 	int T = (int)opt_u64("threads", 1);
 	uint64_t seed = opt_u64("seed", 1);
 	struct sworker *w;
-	struct tdxm_stats m0, m1;
+	struct tdxm_stats m0, m1, mdrain;
 	struct tdx_pamt_stats st;
-	uint64_t ideal_add = 0, ideal_rm = 0, gets = 0, puts = 0, fails = 0, cache_gets = 0;
-	uint64_t charged_installs = 0, charged_bytes = 0, owner_pages = 0, t0, t1;
+	uint64_t up = 0, down = 0, gets = 0, puts = 0, fails = 0, cache_gets = 0, firsts = 0;
+	uint64_t back = 0, t0, t1, pending_at_end;
+	int64_t pages = 0, pair_bytes = 0, installs = 0;
 
 	s_ops = opt_u64("ops", 200000);
 	s_nregions = opt_u64("regions", 64);
+	s_threads = T;
 	bench_setup(s_nregions);
-	sreg = calloc(s_nregions, sizeof(*sreg));
+	sreg = aligned_alloc(64, s_nregions * sizeof(*sreg));
+	memset(sreg, 0, s_nregions * sizeof(*sreg));
 	for (unsigned long r = 0; r < s_nregions; r++)
 		pthread_mutex_init(&sreg[r].lock, NULL);
+	s_td = aligned_alloc(64, T * sizeof(*s_td));
+	memset(s_td, 0, T * sizeof(*s_td));
 	w = calloc(T, sizeof(*w));
-	tdxm_get_stats(&m0);
+	m0 = mstats();
 	t0 = now_ns();
 	for (int t = 0; t < T; t++) {
 		w[t].id = t;
 		w[t].seed = seed * 1000 + t;
-		w[t].owner = tdx_pamt_owner_create(&w[t].ctrs);
-		if (!w[t].owner)
-			FAIL("owner");
 		pthread_create(&w[t].tid, NULL, seam_worker, &w[t]);
 	}
 	for (int t = 0; t < T; t++)
 		pthread_join(w[t].tid, NULL);
-	/* only now: a pair charged to one thread's owner may be removed by another */
+	t1 = now_ns();
+	mdrain = mstats();
+	/* pairs whose last reference went, not removed yet by the work */
+	pending_at_end = mdrain.pairs_installed;
+	harness_pamt_flush();
+	m1 = mstats();
+	tdx_pamt_set_static_info((u64)s_nregions * SZ_2M, 0, 0);
+	tdx_pamt_get_stats(&st);
 	for (int t = 0; t < T; t++) {
 		gets += w[t].gets;
 		puts += w[t].puts;
 		fails += w[t].fails;
 		cache_gets += w[t].cache_gets;
-		charged_installs += w[t].ctrs.pair_installs;
-		charged_bytes += w[t].ctrs.pair_bytes;
-		owner_pages += w[t].ctrs.pages;
-		tdx_pamt_owner_destroy(w[t].owner);
+		firsts += w[t].firsts;
+		back += w[t].charges_back;
+		pages += s_td[t].pages;
+		pair_bytes += s_td[t].pair_bytes;
+		installs += s_td[t].installs;
 	}
-	t1 = now_ns();
-	tdxm_get_stats(&m1);
-	tdx_pamt_get_stats(&st);
 	for (unsigned long r = 0; r < s_nregions; r++) {
-		ideal_add += sreg[r].ideal_add;
-		ideal_rm += sreg[r].ideal_remove;
+		up += sreg[r].up;
+		down += sreg[r].down;
 		if (sreg[r].users || harness_pamt_ref(r))
-			FAIL("region %lu: %d users, refcount %d at the end", r,
+			FAIL("region %lu: %d users, count %d at the end", r,
 			     sreg[r].users, harness_pamt_ref(r));
 	}
 	uint64_t adds = m1.add_ok - m0.add_ok, rms = m1.remove_ok - m0.remove_ok;
 	uint64_t add_err = m1.add_err - m0.add_err, rm_err = m1.remove_err - m0.remove_err;
+	uint64_t wb_err = m1.wbinvd_err - m0.wbinvd_err;
+	uint64_t busy = m1.busy_contended - m0.busy_contended;
+	uint64_t reuses = firsts - adds;
+	/* ADD/REMOVE beyond one ADD per 0 -> 1 without a pair and its REMOVE */
+	int64_t redundant = (int64_t)add_err + (int64_t)rm_err +
+			    ((int64_t)adds - (int64_t)rms) +
+			    (adds > up ? (int64_t)(adds - up) : 0) +
+			    (int64_t)tdxm_total_violations();
 
-	if (adds != ideal_add || rms != ideal_rm)
-		FAIL("SEAMCALLs %llu ADD / %llu REMOVE, ideal %llu / %llu",
-		     (unsigned long long)adds, (unsigned long long)rms,
-		     (unsigned long long)ideal_add, (unsigned long long)ideal_rm);
+	if (firsts != up || back != down)
+		FAIL("get returned 1 %llu times for %llu 0 -> 1 transitions; put returned a "
+		     "charge %llu times for %llu 1 -> 0", (unsigned long long)firsts,
+		     (unsigned long long)up, (unsigned long long)back, (unsigned long long)down);
+	if (adds > up || adds != rms)
+		FAIL("%llu PAMT.ADD, %llu PAMT.REMOVE for %llu 0 -> 1 transitions",
+		     (unsigned long long)adds, (unsigned long long)rms, (unsigned long long)up);
 	if (add_err || rm_err)
 		FAIL("%llu failed ADD, %llu failed REMOVE", (unsigned long long)add_err,
 		     (unsigned long long)rm_err);
-	if (st.pair_installs != adds || st.pair_removals != rms)
-		FAIL("pamt.c counts %llu installs / %llu removals, the module %llu / %llu",
-		     (unsigned long long)st.pair_installs, (unsigned long long)st.pair_removals,
-		     (unsigned long long)adds, (unsigned long long)rms);
-	if (charged_installs != adds || charged_bytes || owner_pages)
-		FAIL("owner counters: %llu installs charged (of %llu), %llu bytes and %llu pages left",
-		     (unsigned long long)charged_installs, (unsigned long long)adds,
-		     (unsigned long long)charged_bytes, (unsigned long long)owner_pages);
+	if (pages || pair_bytes || installs != (int64_t)firsts)
+		FAIL("TD counters: %lld pages, %lld pair bytes left, %lld installs for %llu",
+		     (long long)pages, (long long)pair_bytes, (long long)installs,
+		     (unsigned long long)firsts);
 	if (fails)
 		FAIL("%llu get failures", (unsigned long long)fails);
-	if (st.dynamic_bytes || st.leaked_bytes)
-		FAIL("%llu pair bytes, %llu leaked bytes left",
-		     (unsigned long long)st.dynamic_bytes, (unsigned long long)st.leaked_bytes);
+	if (st.dynamic_bytes || st.leaked_bytes || m1.pairs_installed)
+		FAIL("%llu pair bytes, %llu leaked bytes, %llu pairs in the module left",
+		     (unsigned long long)st.dynamic_bytes, (unsigned long long)st.leaked_bytes,
+		     (unsigned long long)m1.pairs_installed);
 	bench_teardown();
 
 	printf("{\"mode\": \"seamcalls\", \"fastpath_compiled\": %s, \"threads\": %d, "
 	       "\"regions\": %lu, \"ops_per_thread\": %llu, \"gets\": %llu, \"puts\": %llu, "
-	       "\"cache_gets\": %llu, \"ideal_adds\": %llu, \"ideal_removes\": %llu, "
-	       "\"adds\": %llu, \"removes\": %llu, \"add_errors\": %llu, \"remove_errors\": %llu, "
-	       "\"redundant\": %lld, \"pamt_installs\": %llu, \"pamt_removals\": %llu, "
-	       "\"owner_installs_charged\": %llu, \"failures\": %llu, \"seconds\": %.3f, "
-	       "\"ok\": %s}\n",
+	       "\"cache_gets\": %llu, \"transitions_up\": %llu, \"transitions_down\": %llu, "
+	       "\"first_refs\": %llu, \"charges_returned\": %llu, "
+	       "\"adds\": %llu, \"reuses\": %llu, \"removes\": %llu, "
+	       "\"add_errors\": %llu, \"remove_errors\": %llu, \"wbinvd\": %llu, "
+	       "\"wbinvd_errors\": %llu, \"busy_contended\": %llu, "
+	       "\"pairs_pending_removal_at_end\": %llu, \"redundant\": %lld, "
+	       "\"failures\": %llu, \"seconds\": %.3f, \"ok\": %s}\n",
 	       dpamt_bench_fastpath() ? "true" : "false", T, s_nregions,
 	       (unsigned long long)s_ops, (unsigned long long)gets, (unsigned long long)puts,
-	       (unsigned long long)cache_gets,
-	       (unsigned long long)ideal_add, (unsigned long long)ideal_rm,
-	       (unsigned long long)adds, (unsigned long long)rms,
+	       (unsigned long long)cache_gets, (unsigned long long)up,
+	       (unsigned long long)down, (unsigned long long)firsts, (unsigned long long)back,
+	       (unsigned long long)adds, (unsigned long long)reuses, (unsigned long long)rms,
 	       (unsigned long long)add_err, (unsigned long long)rm_err,
-	       (long long)((adds + rms) - (ideal_add + ideal_rm)),
-	       (unsigned long long)st.pair_installs, (unsigned long long)st.pair_removals,
-	       (unsigned long long)charged_installs, (unsigned long long)fails,
-	       (t1 - t0) / 1e9, g_failed ? "false" : "true");
+	       (unsigned long long)(m1.wbinvd_ok - m0.wbinvd_ok), (unsigned long long)wb_err,
+	       (unsigned long long)busy, (unsigned long long)pending_at_end,
+	       (long long)redundant, (unsigned long long)fails, (t1 - t0) / 1e9,
+	       g_failed ? "false" : "true");
 	for (unsigned long r = 0; r < s_nregions; r++)
 		pthread_mutex_destroy(&sreg[r].lock);
 	free(sreg);
+	free(s_td);
 	free(w);
 	return g_failed ? 1 : 0;
 }
@@ -783,61 +1020,76 @@ struct mref {
 
 struct mtd {
 	bool live;
-	struct tdx_pamt_owner *owner;
-	/* pamt.c keeps a pointer to it: must not move when m_tds grows */
-	struct tdx_pamt_owner_counters *ctrs;
 	struct mref *refs;
 	size_t nrefs, cap;
-	uint64_t pages;
+	/* what KVM counts for the TD */
+	int64_t pages, pair_bytes, installs;
 };
 
 static struct mtd *m_tds;
 static size_t m_ntds;
 static unsigned int *m_users;		/* per region: references held */
-static unsigned long m_nregions, m_in_use;
-static uint64_t m_checks, m_mismatch, m_ops, m_max_pairs;
+static bool *m_waiting;			/* released since the work last ran */
+static unsigned long m_nregions, m_in_use, m_waiting_n, m_waiting_peak;
+static uint64_t m_checks, m_mismatch, m_ops, m_max_pairs, m_flush_checks;
 static bool m_active;
 
-static void mem_check(const char *when)
+static void mem_check(const char *when, bool flushed)
 {
 	struct tdx_pamt_stats st;
 	struct tdxm_stats ms;
-	uint64_t phys_min = (uint64_t)m_in_use * PAIR_BYTES;
+	uint64_t expect = (uint64_t)(m_in_use + m_waiting_n) * PAIR_BYTES;
 
 	tdx_pamt_get_stats(&st);
 	tdxm_get_stats(&ms);
 	m_checks++;
-	if (st.dynamic_bytes != phys_min || ms.pairs_installed * PAIR_BYTES != phys_min) {
+	if (flushed)
+		m_flush_checks++;
+	if (st.dynamic_bytes != expect || ms.pairs_installed * PAIR_BYTES != expect) {
 		if (m_mismatch++ < 5)
 			FAIL("%s: pamt.c reports %llu pair bytes, the module holds %llu pairs, "
-			     "physical minimum %llu bytes (%lu regions)", when,
-			     (unsigned long long)st.dynamic_bytes,
+			     "expected %llu bytes (%lu regions in use, %lu awaiting removal)",
+			     when, (unsigned long long)st.dynamic_bytes,
 			     (unsigned long long)ms.pairs_installed,
-			     (unsigned long long)phys_min, m_in_use);
+			     (unsigned long long)expect, m_in_use, m_waiting_n);
 		else
 			g_failed++;
 	}
 	if (m_in_use > m_max_pairs)
 		m_max_pairs = m_in_use;
+	if (m_waiting_n > m_waiting_peak)
+		m_waiting_peak = m_waiting_n;
+}
+
+/* run the removal work: only the regions in use keep a pair */
+static void mem_flush(void)
+{
+	harness_pamt_flush();
+	memset(m_waiting, 0, m_nregions * sizeof(*m_waiting));
+	m_waiting_n = 0;
+	mem_check("after the removal work", true);
 }
 
 static void mem_teardown(void)
 {
 	if (!m_active)
 		return;
+	mem_flush();
 	check_clean("mem");
 	for (size_t i = 0; i < m_ntds; i++) {
 		if (m_tds[i].live)
 			FAIL("TD %zu still live at teardown", i);
 		free(m_tds[i].refs);
-		free(m_tds[i].ctrs);
 	}
 	free(m_tds);
 	m_tds = NULL;
 	m_ntds = 0;
 	free(m_users);
+	free(m_waiting);
 	m_users = NULL;
+	m_waiting = NULL;
 	tdx_pamt_exit();
+	harness_pamt_stop_work();
 	harness_quiet(false);
 	harness_mem_fini();
 	m_active = false;
@@ -847,14 +1099,18 @@ static void mem_machine(unsigned long nr_regions)
 {
 	mem_teardown();
 	harness_mem_init(MEM_BASE_PFN, nr_regions, 1, 16);
-	harness_truth_reset();
 	harness_quiet(true);
+	/* the work runs when the plan says (every step), as a flush */
+	harness_work_manual(true);
 	if (tdx_pamt_init(MEM_BASE_PFN + nr_regions * HARNESS_REGION_PAGES))
 		FAIL("tdx_pamt_init");
+	/* tdx_pamt_get_stats() reports nothing before the static figures */
+	tdx_pamt_set_static_info((u64)nr_regions * SZ_2M, 0, 0);
 	m_nregions = nr_regions;
 	m_users = calloc(nr_regions, sizeof(*m_users));
-	m_in_use = 0;
-	m_checks = m_mismatch = m_ops = m_max_pairs = 0;
+	m_waiting = calloc(nr_regions, sizeof(*m_waiting));
+	m_in_use = m_waiting_n = m_waiting_peak = 0;
+	m_checks = m_mismatch = m_ops = m_max_pairs = m_flush_checks = 0;
 	m_active = true;
 }
 
@@ -865,8 +1121,6 @@ static struct mtd *mem_td(size_t id)
 
 		m_tds = realloc(m_tds, n * sizeof(*m_tds));
 		memset(m_tds + m_ntds, 0, (n - m_ntds) * sizeof(*m_tds));
-		for (size_t i = m_ntds; i < n; i++)
-			m_tds[i].ctrs = calloc(1, sizeof(*m_tds[i].ctrs));
 		m_ntds = n;
 	}
 	return &m_tds[id];
@@ -923,34 +1177,100 @@ static void mem_step(const char *label)
 {
 	struct tdx_pamt_stats st;
 	struct tdxm_stats ms;
-	uint64_t charged = 0, pages = 0;
+	int64_t charged = 0, pages = 0;
 	size_t live = 0;
 
-	mem_check(label);
+	mem_flush();
 	tdx_pamt_get_stats(&st);
 	tdxm_get_stats(&ms);
 	for (size_t i = 0; i < m_ntds; i++)
 		if (m_tds[i].live) {
 			live++;
-			charged += m_tds[i].ctrs->pair_bytes;
-			pages += m_tds[i].ctrs->pages;
+			charged += m_tds[i].pair_bytes;
+			pages += m_tds[i].pages;
 		}
-	if (charged > st.dynamic_bytes)
-		FAIL("%s: %llu bytes charged to live TDs > %llu installed", label,
-		     (unsigned long long)charged, (unsigned long long)st.dynamic_bytes);
+	if (charged < 0 || (uint64_t)charged > st.dynamic_bytes)
+		FAIL("%s: %lld bytes charged to live TDs, %llu installed", label,
+		     (long long)charged, (unsigned long long)st.dynamic_bytes);
 	printf("{\"event\": \"step\", \"label\": \"%s\", \"live_tds\": %zu, "
 	       "\"regions_in_use\": %lu, \"physical_min_bytes\": %llu, "
 	       "\"pair_bytes\": %llu, \"module_pair_bytes\": %llu, "
-	       "\"charged_to_live_tds_bytes\": %llu, \"pages_referenced\": %llu, "
+	       "\"charged_to_live_tds_bytes\": %lld, \"pages_referenced\": %lld, "
 	       "\"metadata_bytes\": %llu, \"installs\": %llu, \"removals\": %llu, "
 	       "\"checks\": %llu, \"mismatches\": %llu}\n",
 	       label, live, m_in_use, (unsigned long long)m_in_use * PAIR_BYTES,
 	       (unsigned long long)st.dynamic_bytes,
 	       (unsigned long long)ms.pairs_installed * PAIR_BYTES,
-	       (unsigned long long)charged, (unsigned long long)pages,
-	       (unsigned long long)st.metadata_bytes, (unsigned long long)st.pair_installs,
-	       (unsigned long long)st.pair_removals, (unsigned long long)m_checks,
+	       (long long)charged, (long long)pages,
+	       (unsigned long long)st.metadata_bytes, (unsigned long long)ms.add_ok,
+	       (unsigned long long)ms.remove_ok, (unsigned long long)m_checks,
 	       (unsigned long long)m_mismatch);
+}
+
+static void mem_get(struct mtd *td, size_t id, unsigned long region, unsigned long count)
+{
+	for (unsigned long i = 0; i < count; i++) {
+		/* a distinct 4K page of the region for each reference */
+		unsigned long pfn = MEM_BASE_PFN + region * HARNESS_REGION_PAGES +
+				    m_users[region];
+		int ret = tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, id + 1);
+
+		if (ret < 0) {
+			FAIL("get pfn %#lx failed: %d", pfn, ret);
+			break;
+		}
+		if (m_users[region]++ == 0) {
+			m_in_use++;
+			if (m_waiting[region]) {
+				m_waiting[region] = false;
+				m_waiting_n--;
+			}
+			if (ret != 1)
+				FAIL("get pfn %#lx: first reference, returned %d", pfn, ret);
+		} else if (ret) {
+			FAIL("get pfn %#lx: returned 1 on a region in use", pfn);
+		}
+		td->pages++;
+		if (ret) {
+			td->pair_bytes += PAIR_BYTES;
+			td->installs++;
+		}
+		m_ops++;
+		mem_check("get", false);
+	}
+}
+
+static void mem_destroy(struct mtd *td, unsigned long id)
+{
+	for (size_t k = td->nrefs; k-- > 0;) {
+		struct mref *mr = &td->refs[k];
+
+		for (unsigned int i = 0; i < mr->count; i++) {
+			unsigned long pfn = MEM_BASE_PFN + mr->region * HARNESS_REGION_PAGES +
+					    (m_users[mr->region] - 1);
+			unsigned long charge = tdx_pamt_put(pfn);
+
+			td->pages--;
+			if (--m_users[mr->region] == 0) {
+				m_in_use--;
+				m_waiting[mr->region] = true;
+				m_waiting_n++;
+				if (!charge || charge > m_ntds)
+					FAIL("put pfn %#lx: last reference, charge %lu", pfn, charge);
+				else
+					m_tds[charge - 1].pair_bytes -= PAIR_BYTES;
+			} else if (charge) {
+				FAIL("put pfn %#lx: charge %lu from a put that was not the last",
+				     pfn, charge);
+			}
+			m_ops++;
+			mem_check("put", false);
+		}
+	}
+	if (td->pages)
+		FAIL("TD %lu: %lld pages after destroy", id, (long long)td->pages);
+	td->live = false;
+	td->nrefs = 0;
 }
 
 static int mode_mem(void)
@@ -964,16 +1284,14 @@ static int mode_mem(void)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		if (sscanf(line, "machine %lu", &a) == 1) {
+			struct tdx_pamt_stats st;
+
 			mem_machine(a);
 			printf("{\"event\": \"machine\", \"regions\": %lu, ", a);
 			print_sizes((uint64_t)a * SZ_2M, "");
-			{
-				struct tdx_pamt_stats st;
-
-				tdx_pamt_get_stats(&st);
-				printf(", \"metadata_bytes\": %llu}\n",
-				       (unsigned long long)st.metadata_bytes);
-			}
+			tdx_pamt_get_stats(&st);
+			printf(", \"metadata_bytes\": %llu}\n",
+			       (unsigned long long)st.metadata_bytes);
 		} else if (sscanf(line, "td %lu", &a) == 1) {
 			struct mtd *td = mem_td(a);
 
@@ -981,11 +1299,9 @@ static int mode_mem(void)
 				FAIL("plan: bad td %lu", a);
 				continue;
 			}
-			memset(td->ctrs, 0, sizeof(*td->ctrs));
-			td->owner = tdx_pamt_owner_create(td->ctrs);
 			td->live = true;
 			td->nrefs = 0;
-			td->pages = 0;
+			td->pages = td->pair_bytes = td->installs = 0;
 		} else if (sscanf(line, "get %lu %lu %lu", &a, &b, &c) == 3) {
 			struct mtd *td = a < m_ntds ? &m_tds[a] : NULL;
 
@@ -994,26 +1310,12 @@ static int mode_mem(void)
 				FAIL("plan: bad get %lu %lu %lu", a, b, c);
 				continue;
 			}
-			for (unsigned long i = 0; i < c; i++) {
-				/* a distinct 4K page of the region for each reference */
-				unsigned long pfn = MEM_BASE_PFN + b * HARNESS_REGION_PAGES +
-						    m_users[b];
-
-				if (tdx_pamt_get(pfn, NULL, td->owner)) {
-					FAIL("get pfn %#lx failed", pfn);
-					break;
-				}
-				if (m_users[b]++ == 0)
-					m_in_use++;
-				m_ops++;
-				mem_check("get");
-			}
+			mem_get(td, a, b, c);
 			if (td->nrefs == td->cap) {
 				td->cap = td->cap ? 2 * td->cap : 64;
 				td->refs = realloc(td->refs, td->cap * sizeof(*td->refs));
 			}
 			td->refs[td->nrefs++] = (struct mref){ b, (unsigned int)c };
-			td->pages += c;
 		} else if (sscanf(line, "destroy %lu", &a) == 1) {
 			struct mtd *td = a < m_ntds ? &m_tds[a] : NULL;
 
@@ -1021,28 +1323,7 @@ static int mode_mem(void)
 				FAIL("plan: bad destroy %lu", a);
 				continue;
 			}
-			for (size_t k = td->nrefs; k-- > 0;) {
-				struct mref *mr = &td->refs[k];
-
-				for (unsigned int i = 0; i < mr->count; i++) {
-					unsigned long pfn = MEM_BASE_PFN +
-						mr->region * HARNESS_REGION_PAGES +
-						(m_users[mr->region] - 1);
-
-					tdx_pamt_put(pfn, td->owner);
-					if (--m_users[mr->region] == 0)
-						m_in_use--;
-					m_ops++;
-					mem_check("put");
-				}
-			}
-			if (td->ctrs->pages)
-				FAIL("TD %lu: %llu pages after destroy", a,
-				     (unsigned long long)td->ctrs->pages);
-			tdx_pamt_owner_destroy(td->owner);
-			td->owner = NULL;
-			td->live = false;
-			td->nrefs = 0;
+			mem_destroy(td, a);
 		} else if (sscanf(line, "step %255s", label) == 1) {
 			mem_step(label);
 		} else if (sscanf(line, "sizes %llu", &bytes) == 1) {
@@ -1052,9 +1333,10 @@ static int mode_mem(void)
 				FAIL("plan: sizes with a machine set up");
 				continue;
 			}
-			/* pamt.c's refcount array for a host whose memory ends at @bytes */
+			/* pamt.c's metadata for a host whose memory ends at @bytes */
 			if (tdx_pamt_init(bytes / PAGE_SIZE))
 				FAIL("tdx_pamt_init for %llu bytes", bytes);
+			tdx_pamt_set_static_info(bytes, 0, 0);
 			tdx_pamt_get_stats(&st);
 			tdx_pamt_exit();
 			printf("{\"event\": \"sizes\", ");
@@ -1064,10 +1346,15 @@ static int mode_mem(void)
 		} else if (!strncmp(line, "end", 3)) {
 			if (m_active && m_in_use)
 				FAIL("%lu regions still in use at the end", m_in_use);
+			if (m_active)
+				mem_flush();
 			printf("{\"event\": \"end\", \"ops\": %llu, \"checks\": %llu, "
-			       "\"mismatches\": %llu, \"max_regions_in_use\": %llu}\n",
+			       "\"checks_after_work\": %llu, \"mismatches\": %llu, "
+			       "\"max_regions_in_use\": %llu, \"max_awaiting_removal\": %lu}\n",
 			       (unsigned long long)m_ops, (unsigned long long)m_checks,
-			       (unsigned long long)m_mismatch, (unsigned long long)m_max_pairs);
+			       (unsigned long long)m_flush_checks,
+			       (unsigned long long)m_mismatch, (unsigned long long)m_max_pairs,
+			       m_waiting_peak);
 			mem_teardown();
 		} else {
 			FAIL("plan: cannot parse: %s", line);
@@ -1080,24 +1367,52 @@ static int mode_mem(void)
 
 /* ------------------------------------------------------------------ */
 
-static int mode_cg(bool fast)
+/* one loop for callgrind: --toggle-collect on its function */
+static int mode_cg(void)
 {
-	uint64_t n = g_argc > 2 ? strtoull(g_argv[2], NULL, 0) : 100000;
+	const char *loop = g_argc > 2 ? g_argv[2] : "dpamt";
+	uint64_t n = g_argc > 3 ? strtoull(g_argv[3], NULL, 0) : 100000;
+	struct tdx_pamt_cache cache;
 	unsigned long pfn;
+	uint64_t fails = 0;
 
 	bench_setup(16);
 	pfn = dpamt_bench_pfn(1, 0);
-	tdx_pamt_get(pfn, NULL, NULL);
-	/* warm: first calls resolve PLT entries etc. outside the measured loop */
-	loop_dpamt(pfn, 16, NULL);
-	loop_bare(pfn, 16, NULL);
-	if (fast)
-		loop_dpamt(pfn, n, NULL);
+	tdx_pamt_cache_init(&cache);
+	if (tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, 1) != 1 ||
+	    tdx_pamt_cache_topup(&cache, 1, GFP_KERNEL_ACCOUNT))
+		FAIL("cg setup");
+	bare_get(pfn, 0, 1);
+	/* first calls resolve PLT entries etc. outside the measured call */
+	dpamt_bench_getput(pfn, 16, false, true);
+	bare_getput(pfn, 16, false, true);
+	loop_cached(pfn, 16, &cache);
+	loop_kvm(pfn, 16);
+	loop_kvm_percpu(pfn, 16);
+	if (!strcmp(loop, "bare"))
+		fails = bare_getput(pfn, n, false, false);
+	else if (!strcmp(loop, "bare-acct"))
+		fails = bare_getput(pfn, n, false, true);
+	else if (!strcmp(loop, "dpamt"))
+		fails = dpamt_bench_getput(pfn, n, false, false);
+	else if (!strcmp(loop, "dpamt-acct"))
+		fails = dpamt_bench_getput(pfn, n, false, true);
+	else if (!strcmp(loop, "cached"))
+		fails = loop_cached(pfn, n, &cache);
+	else if (!strcmp(loop, "kvm"))
+		fails = loop_kvm(pfn, n);
+	else if (!strcmp(loop, "kvm-percpu"))
+		fails = loop_kvm_percpu(pfn, n);
 	else
-		loop_bare(pfn, n, NULL);
-	tdx_pamt_put(pfn, NULL);
+		FAIL("cg: unknown loop %s", loop);
+	if (fails)
+		FAIL("cg: %llu failures", (unsigned long long)fails);
+	tdx_pamt_put(pfn);
+	bare_put(pfn);
+	tdx_pamt_cache_free(&cache);
 	bench_teardown();
-	printf("{\"mode\": \"cg\", \"n\": %llu}\n", (unsigned long long)n);
+	printf("{\"mode\": \"cg\", \"loop\": \"%s\", \"n\": %llu, \"ok\": %s}\n", loop,
+	       (unsigned long long)n, g_failed ? "false" : "true");
 	return g_failed ? 1 : 0;
 }
 
@@ -1107,7 +1422,7 @@ int main(int argc, char **argv)
 	g_argv = argv;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s fastpath|scaling|seamcalls|mem|cg-fast|cg-bare [key=value...]\n",
+		fprintf(stderr, "usage: %s fastpath|scaling|seamcalls|mem|cg [key=value...]\n",
 			argv[0]);
 		return 2;
 	}
@@ -1119,10 +1434,8 @@ int main(int argc, char **argv)
 		return mode_seamcalls();
 	if (!strcmp(argv[1], "mem"))
 		return mode_mem();
-	if (!strcmp(argv[1], "cg-fast"))
-		return mode_cg(true);
-	if (!strcmp(argv[1], "cg-bare"))
-		return mode_cg(false);
+	if (!strcmp(argv[1], "cg"))
+		return mode_cg();
 	fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[1]);
 	return 2;
 }

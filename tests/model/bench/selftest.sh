@@ -5,10 +5,13 @@
 #
 # Runs the whole benchmark (scripts/run-bench.sh) at its tiny scale against
 # the real pamt.c of LINUX_TREE and checks the result, not the timing:
-# results.json has every key report.py promises, PAMT.ADD/REMOVE counted by
-# the TDX module model equal the ideal in every run (both builds), installed
-# pair memory equals the physical minimum after every get/put, simulate.py
-# and pamt.c agree, the plots exist.  Ends with "N passed, N failed".
+# results.json has every key report.py promises; in every SEAMCALL run (both
+# builds) each 0->1 transition is one PAMT.ADD or one reuse of a pair not yet
+# removed, every ADD is removed once, nothing failed or was redundant;
+# installed pair memory equals the regions in use plus those awaiting the
+# removal work after every get/put, and the physical minimum after every run
+# of the work; simulate.py and pamt.c agree; the plots exist.  Ends with
+# "N passed, N failed".
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
