@@ -12,14 +12,18 @@
 int dpamt_bench_setup(unsigned long nr_regions)
 {
 	harness_mem_init(BENCH_BASE_PFN, nr_regions, 1, 16);
-	harness_truth_reset();
 	harness_quiet(true);
+	/* removals run in the background, as in the kernel */
+	harness_work_manual(false);
 	return tdx_pamt_init(BENCH_BASE_PFN + nr_regions * HARNESS_REGION_PAGES);
 }
 
 void dpamt_bench_teardown(void)
 {
+	harness_pamt_flush();
 	tdx_pamt_exit();
+	harness_pamt_stop_work();
+	harness_work_manual(true);
 	harness_quiet(false);
 	harness_mem_fini();
 }
@@ -29,21 +33,58 @@ unsigned long dpamt_bench_pfn(unsigned long region, unsigned long idx)
 	return harness_td_pfn(region, idx);
 }
 
-uint64_t dpamt_bench_getput(unsigned long pfn, uint64_t n, bool hold)
+/*
+ * What KVM does around every get and put (arch/x86/kvm/vmx/tdx.c:
+ * tdx_dpamt_get()/tdx_dpamt_put()): count the TD's pages and the pairs
+ * charged to it in its statistics.
+ */
+struct bench_td_stats {
+	atomic64_t pages, pair_bytes, installs;
+};
+
+static struct bench_td_stats bench_td;
+
+static inline int bench_get(unsigned long pfn, bool accounting)
+{
+	int ret = tdx_pamt_get(pfn, GFP_KERNEL_ACCOUNT, 1);
+
+	if (!accounting || ret < 0)
+		return ret < 0 ? ret : 0;
+	atomic64_add(1, &bench_td.pages);
+	if (ret) {
+		atomic64_add(2 * PAGE_SIZE, &bench_td.pair_bytes);
+		atomic64_add(1, &bench_td.installs);
+	}
+	return 0;
+}
+
+static inline void bench_put(unsigned long pfn, bool accounting)
+{
+	unsigned long charge = tdx_pamt_put(pfn);
+
+	if (!accounting)
+		return;
+	atomic64_sub(1, &bench_td.pages);
+	if (charge)
+		atomic64_sub(2 * PAGE_SIZE, &bench_td.pair_bytes);
+}
+
+uint64_t dpamt_bench_getput(unsigned long pfn, uint64_t n, bool hold,
+			    bool accounting)
 {
 	uint64_t fails = 0, i;
 
-	if (hold && tdx_pamt_get(pfn, NULL, NULL))
+	if (hold && bench_get(pfn, accounting))
 		return n;
 	for (i = 0; i < n; i++) {
-		if (tdx_pamt_get(pfn, NULL, NULL)) {
+		if (bench_get(pfn, accounting)) {
 			fails++;
 			continue;
 		}
-		tdx_pamt_put(pfn, NULL);
+		bench_put(pfn, accounting);
 	}
 	if (hold)
-		tdx_pamt_put(pfn, NULL);
+		bench_put(pfn, accounting);
 	return fails;
 }
 

@@ -2,17 +2,17 @@
 /*
  * harness.c - compile the REAL arch/x86/virt/vmx/tdx/pamt.c in userspace.
  *
- * pamt_shim.h takes pamt.h's include guard, so pamt.c's own
- * '#include "pamt.h"' expands to nothing and the fake kernel in
- * include/{stubs,dup,custom}.h is what pamt.c compiles against.  The file
- * is included by path (PAMT_C, from the Makefile's LINUX=), so its static
- * functions and data are visible to the white-box helpers below.
+ * The build puts include/fake/ first on the include path, so the kernel
+ * headers pamt.c includes resolve to the fake kernel (fake_kernel.h); its
+ * "pamt.h" is the kernel's own.  The file is included by path (PAMT_C,
+ * from the Makefile's LINUX=), so its static functions and data are
+ * visible to the white-box helpers below.
  *
- * Also here: the two SEAMCALL wrappers tdx.c provides in the kernel
+ * Also here: the three SEAMCALL wrappers tdx.c provides in the kernel
  * (same register encoding), routed to the TDX module model, and
  * tdx_quirk_reset_paddr().
  */
-#include "include/pamt_shim.h"
+#include "include/fake_kernel.h"
 
 #ifndef PAMT_C
 #error "build with -DPAMT_C='\"<linux tree>/arch/x86/virt/vmx/tdx/pamt.c\"'"
@@ -22,102 +22,55 @@
 
 #include "harness.h"
 
-static __thread struct harness_tag *t_tag;
-static struct harness_tag **region_tag;		/* pamt_lock */
-static unsigned char *region_rm_failed;		/* pamt_lock */
-static unsigned long region_tag_n;
-
-void harness_set_current_owner(struct harness_tag *tag)
+/*
+ * What the kernel's design promises around every SEAMCALL of pamt.c:
+ * ADD and REMOVE only with pamt_lock held, and none of them with
+ * interrupts or bottom halves disabled (put may run there, but it never
+ * calls the module).
+ */
+static void check_seamcall(const char *leaf, phys_addr_t pa, bool locked)
 {
-	t_tag = tag;
-}
-
-struct harness_tag *harness_region_charged_tag(unsigned long region)
-{
-	return region < region_tag_n ? region_tag[region] : NULL;
-}
-
-static unsigned long model_region(phys_addr_t base)
-{
-	return harness_pfn_region(PHYS_PFN(base));
-}
-
-void harness_truth_reset(void)
-{
-	free(region_tag);
-	free(region_rm_failed);
-	region_tag_n = harness_nr_regions();
-	region_tag = calloc(region_tag_n, sizeof(*region_tag));
-	region_rm_failed = calloc(region_tag_n, 1);
-}
-
-static void tags_ensure(void)
-{
-	if (region_tag_n != harness_nr_regions())
-		harness_truth_reset();
-}
-
-bool harness_region_remove_failed(unsigned long region)
-{
-	return region < region_tag_n && region_rm_failed[region];
+#ifndef HARNESS_NO_LOCK_OWNER_CHECK
+	if (locked && __atomic_load_n(&pamt_lock.owner, __ATOMIC_RELAXED) !=
+		      (unsigned long)pthread_self())
+#else
+	/* a mutant with other locks: the module model alone must catch it */
+	if (0)
+#endif
+		harness_note_bug(HBUG_SEAMCALL_UNLOCKED, "%s %#llx", leaf,
+				 (unsigned long long)pa);
+	if (harness_ctx_atomic())
+		harness_note_bug(HBUG_SEAMCALL_ATOMIC, "%s %#llx", leaf,
+				 (unsigned long long)pa);
 }
 
 /* tdx.c: TDH.PHYMEM.PAMT.ADD */
 u64 tdh_phymem_pamt_add(phys_addr_t base, phys_addr_t pair0, phys_addr_t pair1)
 {
-	u64 rcx = base | TDX_PS_2M, ret;
-
-	if (__atomic_load_n(&pamt_lock.owner, __ATOMIC_RELAXED) !=
-	    (unsigned long)pthread_self())
-		harness_note_bug(HBUG_SEAMCALL_UNLOCKED, "PAMT.ADD %#llx",
-				 (unsigned long long)base);
-	if (pfn_valid(PHYS_PFN(pair0)) && pfn_valid(PHYS_PFN(pair1)) &&
-	    (!(pfn_to_page(PHYS_PFN(pair0))->flags & __GFP_ACCOUNT) ||
-	     !(pfn_to_page(PHYS_PFN(pair1))->flags & __GFP_ACCOUNT)))
-		harness_note_bug(HBUG_NOT_ACCOUNTED, "pair of %#llx",
-				 (unsigned long long)base);
-
-	ret = tdxm_pamt_add(rcx, pair0, pair1);
-	if (ret == TDX_SUCCESS && pfn_valid(PHYS_PFN(base))) {
-		unsigned long r = model_region(base);
-
-		tags_ensure();
-		region_tag[r] = t_tag;
-		if (t_tag) {
-			t_tag->installs++;
-			t_tag->charged++;
-		}
-	}
-	return ret;
+	check_seamcall("PAMT.ADD", base, true);
+	return tdxm_pamt_add(base | TDX_PS_2M, pair0, pair1);
 }
 
 /* tdx.c: TDH.PHYMEM.PAMT.REMOVE */
 u64 tdh_phymem_pamt_remove(phys_addr_t base, phys_addr_t *pair0,
 			   phys_addr_t *pair1)
 {
-	u64 rcx = base | TDX_PS_2M, ret;
 	uint64_t rdx, r8;
+	u64 ret;
 
-	if (__atomic_load_n(&pamt_lock.owner, __ATOMIC_RELAXED) !=
-	    (unsigned long)pthread_self())
-		harness_note_bug(HBUG_SEAMCALL_UNLOCKED, "PAMT.REMOVE %#llx",
-				 (unsigned long long)base);
-
-	ret = tdxm_pamt_remove(rcx, &rdx, &r8);
+	check_seamcall("PAMT.REMOVE", base, true);
+	ret = tdxm_pamt_remove(base | TDX_PS_2M, &rdx, &r8);
 	*pair0 = rdx;
 	*pair1 = r8;
-	if (pfn_valid(PHYS_PFN(base))) {
-		tags_ensure();
-		region_rm_failed[model_region(base)] = ret != TDX_SUCCESS;
-	}
-	if (ret == TDX_SUCCESS && pfn_valid(PHYS_PFN(base))) {
-		unsigned long r = model_region(base);
-
-		if (region_tag[r])
-			region_tag[r]->charged--;
-		region_tag[r] = NULL;
-	}
 	return ret;
+}
+
+/* tdx.c: TDH.PHYMEM.PAGE.WBINVD with the global private KeyID */
+u64 tdh_phymem_pamt_page_wbinvd(phys_addr_t page)
+{
+	check_seamcall("PAGE.WBINVD", page, false);
+	return tdxm_page_wbinvd(page |
+			       (u64)HARNESS_GLOBAL_KEYID << HARNESS_KEYID_SHIFT);
 }
 
 /* tdx.c: clear a page the TDX module used, before the kernel reuses it */
@@ -137,9 +90,14 @@ void tdx_quirk_reset_paddr(unsigned long base, unsigned long size)
 
 /* ---- white-box helpers ---- */
 
+static unsigned long region_idx(unsigned long region)
+{
+	return fake_base_pfn / HARNESS_REGION_PAGES + region;
+}
+
 int harness_pamt_ref(unsigned long region)
 {
-	unsigned long idx = (fake_base_pfn / HARNESS_REGION_PAGES) + region;
+	unsigned long idx = region_idx(region);
 
 	if (!pamt.refs || idx >= pamt.nr_regions)
 		return -1;
@@ -153,20 +111,57 @@ unsigned long harness_pamt_nr_regions(void)
 
 void harness_pamt_lock(void)
 {
-	spin_lock_irq(&pamt_lock);
+	spin_lock(&pamt_lock);
 }
 
 void harness_pamt_unlock(void)
 {
-	spin_unlock_irq(&pamt_lock);
+	spin_unlock(&pamt_lock);
 }
 
-unsigned long harness_pamt_leaked_pairs(void)
+void harness_pamt_pair(unsigned long region, struct harness_pair *p)
 {
-	return pamt.leaked_pairs;
+	unsigned long idx = region_idx(region);
+	struct pamt_pair *pair;
+
+	memset(p, 0, sizeof(*p));
+	if (!pamt.enabled || idx >= pamt.nr_regions)
+		return;
+	p->pending = test_bit(idx, pamt.pending);
+	rcu_read_lock();
+	pair = pamt_find(idx);
+	if (pair) {
+		p->installed = true;
+		p->stuck = READ_ONCE(pair->stuck);
+		p->pfn[0] = page_to_pfn(pair->page[0]);
+		p->pfn[1] = page_to_pfn(pair->page[1]);
+		p->charge = READ_ONCE(pair->charge);
+	}
+	rcu_read_unlock();
 }
 
-unsigned long harness_pamt_nr_pairs(void)
+long harness_pamt_pair_pages(void)
 {
-	return pamt.nr_pairs;
+	return atomic_long_read(&pamt.pair_pages);
+}
+
+long harness_pamt_leaked_pages(void)
+{
+	return atomic_long_read(&pamt.leaked_pages);
+}
+
+long harness_pamt_records(void)
+{
+	return atomic_long_read(&pamt.nr_records);
+}
+
+void harness_pamt_flush(void)
+{
+	tdx_pamt_flush_removals();
+	rcu_barrier();
+}
+
+void harness_pamt_stop_work(void)
+{
+	harness_work_stop(&pamt_remove_work);
 }

@@ -4,8 +4,7 @@
  * DPAMT harness: the fake machine (shim.c), white-box access to the real
  * pamt.c (harness.c) and the TDX module model (tdx_module_model.h).
  *
- * Include after pamt_shim.h (harness.c) or on its own (tests, bench): it
- * only needs the types in dup.h.
+ * Used by harness.c (with pamt.c), shim.c, the tests and the benchmark.
  */
 #ifndef DPAMT_HARNESS_H
 #define DPAMT_HARNESS_H
@@ -13,9 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#ifndef _X86_VIRT_TDX_PAMT_H
-#include "include/pamt_shim.h"
+#include "include/fake_kernel.h"
+/* the kernel's internal DPAMT interface (tdx_pamt_init(), ...) */
+#ifndef PAMT_H
+#error "build with -DPAMT_H='\"<linux tree>/arch/x86/virt/vmx/tdx/pamt.h\"'"
 #endif
+#include PAMT_H
 #include "tdx_module_model.h"
 
 /* ---- the fake machine (shim.c) ---- */
@@ -49,7 +51,9 @@ enum harness_bug {
 	HBUG_ALLOC_MMU_LOCK,	/* any allocation under (fake) mmu_lock       */
 	HBUG_LOCK_NOT_HELD,	/* lockdep_assert_held() failed               */
 	HBUG_LOCK_IRQ_UNSAFE,	/* lock used in softirq and with irqs on      */
+	HBUG_LOCK_IN_HARDIRQ,	/* a spinlock taken in hard interrupt context */
 	HBUG_SEAMCALL_UNLOCKED,	/* PAMT.ADD/REMOVE without pamt_lock          */
+	HBUG_SEAMCALL_ATOMIC,	/* a SEAMCALL with interrupts/bh disabled     */
 	HBUG_RESET_OWNED,	/* host cleared a page the module owns        */
 	HBUG_WRONG_NODE,	/* pair page not on the region's node         */
 	HBUG_NOT_ACCOUNTED,	/* DPAMT page allocated without __GFP_ACCOUNT */
@@ -65,6 +69,7 @@ struct harness_counters {
 	int64_t live_pages, live_kmalloc, live_vmalloc;
 	uint64_t warns;
 	uint64_t printks;
+	unsigned int last_gfp;		/* gfp of the last allocation       */
 	uint64_t bugs[HBUG_NR];
 };
 void harness_get_counters(struct harness_counters *c);
@@ -82,38 +87,47 @@ uint64_t harness_rand(void);		/* per-thread xorshift */
 
 /* execution context of the calling thread */
 void harness_ctx_softirq(bool on);	/* RCU callback / softirq */
+void harness_ctx_hardirq(bool on);	/* hard interrupt handler */
+void harness_ctx_irqs_off(bool on);	/* local_irq_disable() */
 void harness_ctx_mmu_lock(bool on);	/* KVM mmu_lock held: no allocation */
 void harness_ctx_node(int nid);		/* the CPU's NUMA node */
-/* pages allocated below must come from the node of pair pages' region */
+bool harness_ctx_atomic(void);		/* any lock, irq or bh context */
 void harness_quiet(bool on);		/* do not print WARNs/printks */
 extern int harness_verbose;
 
+/* one-shot hook run inside the next page allocation (before pamt_lock) */
+void harness_set_alloc_hook(void (*fn)(void *arg), void *arg);
+
 /* ---- white-box access to pamt.c (harness.c) ---- */
 
-int harness_pamt_ref(unsigned long region);	/* the region's counter */
+/* the refcount of a fake region (index from harness_mem_init()) */
+int harness_pamt_ref(unsigned long region);
 unsigned long harness_pamt_nr_regions(void);
 void harness_pamt_lock(void);			/* take/drop pamt_lock */
 void harness_pamt_unlock(void);
-unsigned long harness_pamt_leaked_pairs(void);
-unsigned long harness_pamt_nr_pairs(void);	/* pamt_lock */
 /*
- * Model truth for owner charging.  The caller sets its tag before
- * get()/alloc_control_page(); the PAMT.ADD wrapper charges a successful
- * install to the current tag (first touch), a successful REMOVE uncharges
- * whoever was charged.  Updated with pamt_lock held.
+ * What pamt.c believes about a region (pamt_lock or a quiet system):
+ * whether it has a pair record, the record's pages and charge, and
+ * whether the record is stuck (REMOVE failed, kept as leaked).
  */
-struct harness_tag {
-	uint64_t installs;	/* pairs installed by this owner          */
-	int64_t charged;	/* pairs charged to it and still installed */
+struct harness_pair {
+	bool installed;
+	bool stuck;
+	bool pending;			/* marked for the removal work */
+	unsigned long pfn[2];
+	unsigned long charge;
 };
-void harness_set_current_owner(struct harness_tag *tag);
-struct harness_tag *harness_region_charged_tag(unsigned long region);
-/* last PAMT.REMOVE attempt for the region failed (pair kept back) */
-bool harness_region_remove_failed(unsigned long region);
-/* forget the charging/leak truth (new test) */
-void harness_truth_reset(void);
-/* one-shot hook run inside the next page allocation (before pamt_lock) */
-void harness_set_alloc_hook(void (*fn)(void *arg), void *arg);
+void harness_pamt_pair(unsigned long region, struct harness_pair *p);
+long harness_pamt_pair_pages(void);	/* pages not back in the allocator */
+long harness_pamt_leaked_pages(void);
+long harness_pamt_records(void);
+/* run the removal work until nothing is pending (tdx_pamt_flush_removals) */
+void harness_pamt_flush(void);
+/* stop the removal work's thread (before memory goes away) */
+void harness_pamt_stop_work(void);
+/* the global private KeyID and the KeyID shift the wrappers encode */
+#define HARNESS_GLOBAL_KEYID	1
+#define HARNESS_KEYID_SHIFT	46
 
 /* ---- benchmark-friendly API (bench_api.c) ---- */
 
@@ -124,9 +138,12 @@ void dpamt_bench_teardown(void);
 unsigned long dpamt_bench_pfn(unsigned long region, unsigned long idx);
 /*
  * n get/put pairs on pfn; with hold, keep one extra reference around the
- * loop (steady state: fast path only).  Returns the number of failures.
+ * loop (steady state: fast path only); with accounting, also do what KVM
+ * does to count a TD's references and charges.  Returns the number of
+ * failures.
  */
-uint64_t dpamt_bench_getput(unsigned long pfn, uint64_t n, bool hold);
+uint64_t dpamt_bench_getput(unsigned long pfn, uint64_t n, bool hold,
+			    bool accounting);
 /* SEAMCALLs so far: PAMT.ADD and PAMT.REMOVE that succeeded */
 void dpamt_bench_seamcalls(uint64_t *adds, uint64_t *removes);
 /* Is the fast path compiled in? */

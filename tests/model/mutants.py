@@ -19,75 +19,117 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# name, description, [(old, new), ...], tests to run[, variant]
-# variant: "asan" (default) or "tsan" for bugs only a race detector sees
+# name, description, [(old, new), ...], tests to run[, variant[, cflags]]
+# variant: "asan" (default) or "tsan" for bugs only a race detector sees;
+# cflags: extra flags for the harness (e.g. to turn off a check the mutant
+# would trip trivially, so that a deeper one must catch it)
 MUTANTS = [
     ("no-recheck", "get: no re-check of the count under pamt_lock",
-     [("\tif (atomic_read(ref)) {", "\tif (0) {")],
-     ["stress-2-regions", "recheck-under-lock"]),
-    ("put-dec-unlocked", "put: decrement outside the lock, lock only on zero",
-     [("\tif (!atomic_dec_and_lock_irqsave(ref, &pamt_lock, flags))\n\t\treturn;",
-       "\tif (!atomic_dec_and_test(ref))\n\t\treturn;\n\tspin_lock_irqsave(&pamt_lock, flags);")],
-     ["stress-2-regions"]),
+     [("\tif (atomic_inc_not_zero(&pamt.refs[idx]))\n\t\tret = 0;",
+       "\tif (0)\n\t\tret = 0;")],
+     ["recheck-under-lock", "stress-2-regions"]),
     ("fastpath-read-inc", "get: fast path reads then increments (not inc_not_zero)",
-     [("\tif (atomic_inc_not_zero(ref))", "\tif (atomic_read(ref) && (atomic_inc(ref), 1))")],
+     [("\tif (atomic_inc_not_zero(ref))\n\t\treturn 0;",
+       "\tif (atomic_read(ref)) {\n\t\tatomic_inc(ref);\n\t\treturn 0;\n\t}")],
      ["stress-2-regions"]),
+    ("publish-before-add", "get: count published before PAMT.ADD succeeded",
+     [("\t\tstatus = pamt_add(idx, pair);",
+       "\t\tatomic_set(&pamt.refs[idx], 1);\n\t\tstatus = pamt_add(idx, pair);")],
+     ["add-failures", "stress-2-regions"]),
+    ("put-below-zero", "put: the lock-free decrement only refuses to go from 1 to 0",
+     [("\told = atomic_read(ref);\n\tdo {\n\t\tif (old <= 1)\n\t\t\treturn pamt_put_last(pamt_region_idx(pfn), ref);\n\t} while (!atomic_try_cmpxchg(ref, &old, old - 1));\n\treturn 0;",
+       "\tif (atomic_add_unless(ref, -1, 1))\n\t\treturn 0;\n\treturn pamt_put_last(pamt_region_idx(pfn), ref);")],
+     ["unbalanced-put"]),
+    ("charge-after-zero", "put: reads the charge after the count dropped to zero",
+     [("\treturn charge;\n}\n\n/**\n * tdx_pamt_put",
+       "\tpair = pamt_find(idx);\n\treturn pair ? READ_ONCE(pair->charge) : 0;\n}\n\n/**\n * tdx_pamt_put")],
+     ["stress-2-regions"]),
+    ("work-no-recheck", "removal work: REMOVE without checking the count under the lock",
+     [("\tif (atomic_read(&pamt.refs[idx]) || !pair || pair->stuck) {",
+       "\tif (!pair || pair->stuck) {")],
+     ["reuse-before-removal", "stress-2-regions"]),
+    ("per-region-lock", "ADD/REMOVE serialised per region instead of by one lock",
+     [("static DEFINE_SPINLOCK(pamt_lock);",
+       "static DEFINE_SPINLOCK(pamt_lock);\n"
+       "static spinlock_t pamt_rlocks[8] = { [0 ... 7] = __SPIN_LOCK_UNLOCKED(pamt_rlock) };\n"
+       "#define pamt_rlock(idx) (&pamt_rlocks[(idx) % 8])"),
+      ("\tspin_lock(&pamt_lock);\n\tif (atomic_inc_not_zero(&pamt.refs[idx]))",
+       "\tspin_lock(pamt_rlock(idx));\n\tif (atomic_inc_not_zero(&pamt.refs[idx]))"),
+      ("\t\tret = pamt_get_first(idx, &new, cache, charge);\n\tspin_unlock(&pamt_lock);",
+       "\t\tret = pamt_get_first(idx, &new, cache, charge);\n\tspin_unlock(pamt_rlock(idx));"),
+      ("\tspin_lock(&pamt_lock);\n\tpair = pamt_find(idx);\n\t/* In use again",
+       "\tspin_lock(pamt_rlock(idx));\n\tpair = pamt_find(idx);\n\t/* In use again"),
+      ("\t\tspin_unlock(&pamt_lock);\n\t\treturn true;\n\t}\n\n\tstatus = tdh_phymem_pamt_remove",
+       "\t\tspin_unlock(pamt_rlock(idx));\n\t\treturn true;\n\t}\n\n\tstatus = tdh_phymem_pamt_remove"),
+      ("\t\tatomic_long_inc(&pamt.remove_busy);\n\t\tspin_unlock(&pamt_lock);",
+       "\t\tatomic_long_inc(&pamt.remove_busy);\n\t\tspin_unlock(pamt_rlock(idx));"),
+      ("\t\tatomic_long_inc(&pamt.remove_failed);\n\t}\n\tspin_unlock(&pamt_lock);",
+       "\t\tatomic_long_inc(&pamt.remove_failed);\n\t}\n\tspin_unlock(pamt_rlock(idx));")],
+     ["stress-2-regions", "stress"], "asan",
+     "-DHARNESS_NO_LOCK_OWNER_CHECK"),
+    ("no-clflush", "pair pages handed to PAMT.ADD without flushing the host's lines",
+     [("\t\tclflush_cache_range(page_address(pair->page[i]), PAGE_SIZE);\n", "")],
+     ["basic"]),
+    ("no-wbinvd", "returned pair pages freed without TDH.PHYMEM.PAGE.WBINVD",
+     [("\t\t\tstatus = tdh_phymem_pamt_page_wbinvd(pa);", "\t\t\tstatus = TDX_SUCCESS;")],
+     ["basic"]),
+    ("wbinvd-fail-freed", "a page whose write-back failed is freed anyway",
+     [("\t\t\tatomic_long_inc(&pamt.leaked_pages);\n\t\t\tcontinue;\n\t\t}\n\t\ttdx_quirk_reset_paddr",
+       "\t\t}\n\t\ttdx_quirk_reset_paddr")],
+     ["wbinvd"]),
+    ("wbinvd-busy-leaks", "a write-back that stays busy becomes a leak",
+     [("\t\tif (pamt_status_busy(status))\n\t\t\tcontinue;\n\n\t\tpair->unflushed", "\t\tpair->unflushed")],
+     ["wbinvd"]),
     ("no-reset", "returned pair freed without tdx_quirk_reset_paddr()",
-     [("\t\ttdx_quirk_reset_paddr(page_to_phys(page), PAGE_SIZE);\n", "")],
+     [("\t\ttdx_quirk_reset_paddr(pa, PAGE_SIZE);\n", "")],
      ["basic"]),
-    ("leak-keeps-zero", "failed REMOVE leaves the count at 0",
-     [("\tatomic_set(ref, 1);\n", "")],
-     ["remove-failures"]),
-    ("no-uncharge", "REMOVE does not uncharge the owner",
-     [("\t\tpamt_owner_uncharge(owner);\n", "")],
-     ["owner-charging"]),
-    ("no-charge", "install does not charge the owner",
-     [("\tpamt_owner_charge(owner);\n", "")],
-     ["owner-charging"]),
-    ("private-kept", "pair page freed with its page_private() tag",
-     [("\t\tset_page_private(page, 0);\n", "")],
-     ["basic"]),
+    ("remove-busy-stuck", "a REMOVE that stays busy is given up on",
+     [("\tif (pamt_status_busy(status)) {\n\t\tatomic_long_inc(&pamt.remove_busy);",
+       "\tif (0) {\n\t\tatomic_long_inc(&pamt.remove_busy);")],
+     ["remove-busy"]),
+    ("no-pair-kept", "NO_PAMT_PAGE_PAIR: the kernel keeps believing in its pair",
+     [("\t} else if (status == TDX_SUCCESS ||\n\t\t   pamt_status_is(status, TDX_NO_PAMT_PAGE_PAIR)) {",
+       "\t} else if (status == TDX_SUCCESS) {")],
+     ["remove-no-pair"]),
+    ("bad-output-freed", "REMOVE output not checked against the pair installed",
+     [("\tif (status == TDX_SUCCESS && pamt_pair_returned(pair, pa)) {",
+       "\tif (status == TDX_SUCCESS) {")],
+     ["remove-bad-output"]),
+    ("stuck-stays-leaked", "a reused stuck pair is still reported as leaked",
+     [("\t\tif (pair->stuck) {\n\t\t\tpair->stuck = false;\n\t\t\tatomic_long_sub(TDX_DPAMT_PAIR_PAGES, &pamt.leaked_pages);\n\t\t}",
+       "")],
+     ["remove-error"]),
+    ("charge-kept-on-reuse", "a reused pair stays charged to its previous user",
+     [("\tWRITE_ONCE(pair->charge, charge);", "\tif (!pair->charge)\n\t\tWRITE_ONCE(pair->charge, charge);")],
+     ["reuse-before-removal"]),
+    ("cache-consumed-on-failure", "a cache pair is used up even when PAMT.ADD fails",
+     [("\t\tstatus = pamt_add(idx, pair);\n",
+       "\t\tif (cache) {\n\t\t\tlist_del(&pair->cache_node);\n\t\t\tcache->nr--;\n\t\t\tcache = NULL;\n\t\t}\n"
+       "\t\tstatus = pamt_add(idx, pair);\n")],
+     ["fault-sweep"]),
+    ("gfp-ignored", "pair pages always allocated with GFP_KERNEL_ACCOUNT",
+     [("\t\tpair->page[i] = tdx_pamt_alloc_page(nid, gfp);",
+       "\t\tpair->page[i] = tdx_pamt_alloc_page(nid, GFP_KERNEL_ACCOUNT);")],
+     ["gfp"]),
+    ("numa-ignored", "pairs for a region not allocated on its node",
+     [("\t\tnew = pamt_pair_alloc(pfn_valid(pfn) ? pfn_to_nid(pfn) : NUMA_NO_NODE,",
+       "\t\tnew = pamt_pair_alloc(NUMA_NO_NODE,")],
+     ["numa"]),
     ("busy-unmasked", "OPERAND_BUSY compared without the status mask",
      [("return (status & TDX_SEAMCALL_STATUS_MASK) == TDX_OPERAND_BUSY;",
        "return status == TDX_OPERAND_BUSY;")],
      ["add-failures"]),
-    ("add-fail-leaks-pair", "pages of a failed ADD are not given back",
-     [("\tif (!installed)\n\t\tpamt_pair_release(pair, cache);",
-       "\tif (!installed && status == TDX_SUCCESS)\n\t\tpamt_pair_release(pair, cache);")],
-     ["add-failures"]),
-    ("get-lock-irq-unsafe", "get takes pamt_lock without disabling interrupts",
-     [("\tspin_lock_irqsave(&pamt_lock, flags);\n\tif (atomic_read(ref)) {",
-       "\tspin_lock(&pamt_lock);\n\tif (atomic_read(ref)) {"),
-      ("\tspin_unlock_irqrestore(&pamt_lock, flags);\n\n\tif (!installed)",
-       "\tspin_unlock(&pamt_lock);\n\n\tif (!installed)")],
-     ["put-from-softirq", "stress"]),
-    ("owner-freed-early", "destroy frees the owner while pairs are charged to it",
-     [("\tfree = !owner->nr_charged;", "\tfree = true;")],
-     ["owner-charging"]),
-    ("remove-any-pair", "REMOVE output accepted if it is any linked pair, of any region",
-     [("\treturn pamt_pair_region(pair[0], pair[1]) == idx;",
-       "\treturn pamt_pair_region(pair[0], pair[1]) != PAMT_NO_REGION;")],
-     ["remove-other-pair"]),
-    ("mce-tag-only", "tdx_pamt_is_pair_page() trusts the page_private() tag alone",
-     [("\tif (!pamt_private_has_tag(private, PAMT_TAG_OWNER) &&\n"
-       "\t    !pamt_private_has_tag(private, PAMT_TAG_REGION))\n\t\treturn false;",
-       "\treturn pamt_private_has_tag(private, PAMT_TAG_OWNER) ||\n"
-       "\t       pamt_private_has_tag(private, PAMT_TAG_REGION);")],
-     ["pair-recognition"]),
-    ("mce-no-count", "tdx_pamt_is_pair_page() ignores the region's count",
-     [("\treturn idx < pamt.nr_regions && atomic_read(&pamt.refs[idx]);",
-       "\treturn idx < pamt.nr_regions;")],
-     ["pair-recognition"]),
-    ("pages-plain-add", "owner page counter updated with a plain +=",
-     [("\tatomic64_add(delta, (atomic64_t *)&ctrs->pages);", "\tctrs->pages += delta;")],
-     ["stress"], "tsan"),
-    ("stats-unlocked", "tdx_pamt_get_stats() reads without pamt_lock",
-     [("\tmemset(stats, 0, sizeof(*stats));\n\n\tspin_lock_irqsave(&pamt_lock, flags);",
-       "\tmemset(stats, 0, sizeof(*stats));\n\t(void)flags;"),
-      ("\tstats->leaked_bytes = (u64)pamt.leaked_pairs * PAMT_PAIR_BYTES;\n"
-       "\tspin_unlock_irqrestore(&pamt_lock, flags);",
-       "\tstats->leaked_bytes = (u64)pamt.leaked_pairs * PAMT_PAIR_BYTES;")],
-     ["stress"], "tsan"),
+    ("record-freed-now", "records freed without waiting for lockless readers",
+     [("\tatomic_long_dec(&pamt.nr_records);\n\tkfree_rcu(pair, rcu);\n\treturn true;",
+       "\tatomic_long_dec(&pamt.nr_records);\n\tkfree(pair);\n\treturn true;")],
+     ["mce-during-removal"]),
+    ("charge-plain-write", "the charge of a reused pair written with a plain store",
+     [("\tWRITE_ONCE(pair->charge, charge);", "\tpair->charge = charge;")],
+     ["stress-2-regions", "stress"], "tsan"),
+    ("mce-no-page-table", "tdx_pamt_is_pair_page() answers from the region table only",
+     [("\thlist_for_each_entry_rcu(link, pamt_page_bucket(pfn), node) {\n\t\tif (link->pfn == pfn) {",
+       "\thlist_for_each_entry_rcu(link, pamt_page_bucket(pfn), node) {\n\t\tif (link->pfn == pfn + 1) {")],
+     ["pair-page-recognition"]),
 ]
 
 
@@ -109,6 +151,7 @@ def main():
     for m in MUTANTS:
         name, desc, edits, tests = m[:4]
         variant = m[4] if len(m) > 4 else "asan"
+        cflags = m[5] if len(m) > 5 else ""
         text = orig
         ok = True
         for old, new in edits:
@@ -117,8 +160,9 @@ def main():
                 break
             text = text.replace(old, new)
         if not ok:
-            print(f"[{name}] skipped: pattern not found in pamt.c ({desc})")
-            skipped += 1
+            # a mutant that no longer applies tests nothing: update it
+            print(f"[{name}] FAIL: pattern not found in pamt.c ({desc})")
+            failed += 1
             continue
         out = os.path.join(build, "mutants", name)
         shutil.rmtree(out, ignore_errors=True)
@@ -131,7 +175,8 @@ def main():
         open(mpath, "w").write(text)
         r = subprocess.run(["make", "-s", "-C", HERE, "LINUX=" + linux, "BUILD=" + build,
                             "MUTANT_PAMT_C=" + mpath, "MUTANT_OUT=" + out,
-                            "MUTANT_VARIANT=" + variant, "mutant"],
+                            "MUTANT_VARIANT=" + variant, "MUTANT_CFLAGS=" + cflags,
+                            "mutant"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode:
             print(f"[{name}] FAIL: mutant does not compile:\n{r.stdout[-2000:]}")

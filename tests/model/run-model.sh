@@ -1,7 +1,7 @@
 #!/bin/bash
 # run-model.sh [LINUX_TREE] [BUILD_DIR] - suite `model`.
 #
-# Compiles the REAL arch/x86/virt/vmx/tdx/pamt.c (and lib/dec_and_lock.c)
+# Compiles the REAL arch/x86/virt/vmx/tdx/pamt.c
 # of LINUX_TREE in userspace against the fake kernel in include/ and the
 # TDX module model, then runs the tests:
 #   tsan    -fsanitize=thread              all tests (threaded stress, KVM-like)

@@ -3,14 +3,14 @@
  * shim.c - the out-of-line part of the fake kernel (include/custom.h):
  * fake physical memory and page allocator with counting and fault
  * injection, kmalloc/vmalloc counting, spinlocks with owner tracking and a
- * lockdep-like irq-safety check, WARN/printk counting.
+ * lockdep-like irq-safety check, RCU, a workqueue, WARN/printk counting.
  */
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sched.h>
 #include <unistd.h>
 
-#include "include/pamt_shim.h"
+#include "include/fake_kernel.h"
 #include "harness.h"
 #include "counters.h"
 #include "rng.h"
@@ -58,6 +58,7 @@ static __thread uint64_t t_rng = 0x2545F4914F6CDD1DULL;
 static __thread int t_lock_depth;
 static __thread int t_irq_off;
 static __thread int t_softirq;
+static __thread int t_hardirq;
 static __thread int t_mmu_lock;
 static __thread int t_node;
 
@@ -68,7 +69,9 @@ const char *const harness_bug_names[HBUG_NR] = {
 	[HBUG_ALLOC_MMU_LOCK]	 = "allocation under KVM's mmu_lock",
 	[HBUG_LOCK_NOT_HELD]	 = "lockdep_assert_held() failed",
 	[HBUG_LOCK_IRQ_UNSAFE]	 = "lock taken in softirq and with irqs enabled",
+	[HBUG_LOCK_IN_HARDIRQ]	 = "spinlock taken in hard interrupt context",
 	[HBUG_SEAMCALL_UNLOCKED] = "PAMT.ADD/REMOVE issued without pamt_lock",
+	[HBUG_SEAMCALL_ATOMIC]	 = "SEAMCALL with interrupts or bottom halves disabled",
 	[HBUG_RESET_OWNED]	 = "host cleared a page the TDX module owns",
 	[HBUG_WRONG_NODE]	 = "pair page allocated on another node than its region",
 	[HBUG_NOT_ACCOUNTED]	 = "DPAMT page allocated without __GFP_ACCOUNT",
@@ -161,6 +164,26 @@ void harness_ctx_softirq(bool on)
 	t_softirq = on;
 }
 
+int harness_locks_held(void)
+{
+	return t_lock_depth;
+}
+
+void harness_ctx_hardirq(bool on)
+{
+	t_hardirq = on;
+}
+
+void harness_ctx_irqs_off(bool on)
+{
+	t_irq_off += on ? 1 : -1;
+}
+
+bool harness_ctx_atomic(void)
+{
+	return t_irq_off || t_softirq || t_hardirq;
+}
+
 void harness_ctx_mmu_lock(bool on)
 {
 	t_mmu_lock = on;
@@ -183,6 +206,8 @@ void harness_spin_lock(spinlock_t *l, bool irqsave)
 		fprintf(stderr, "HARNESS: recursive locking of %s: deadlock\n", l->name);
 		abort();
 	}
+	if (t_hardirq)
+		harness_note_bug(HBUG_LOCK_IN_HARDIRQ, "%s", l->name);
 	if (t_softirq) {
 		__atomic_store_n(&l->used_in_softirq, 1, RLX);
 	} else if (!irqsave && !t_irq_off) {
@@ -249,9 +274,11 @@ static bool alloc_enter(gfp_t gfp, const char *what)
 
 	if (t_mmu_lock)
 		harness_note_bug(HBUG_ALLOC_MMU_LOCK, "%s", what);
-	if ((gfp & __GFP_DIRECT_RECLAIM) && (t_lock_depth || t_irq_off || t_softirq))
+	if ((gfp & __GFP_DIRECT_RECLAIM) &&
+	    (t_lock_depth || t_irq_off || t_softirq || t_hardirq))
 		harness_note_bug(HBUG_SLEEP_IN_ATOMIC, "%s, gfp %#x, %d locks held%s",
 				 what, gfp, t_lock_depth, t_softirq ? ", in softirq" : "");
+	__atomic_store_n(&ctr.last_gfp, gfp, RLX);
 	if (n == __atomic_load_n(&fail_alloc_at_n, RLX) ||
 	    (ppm && harness_rand() % 1000000 < ppm)) {
 		__atomic_fetch_add(&ctr.alloc_injected, 1, RLX);
@@ -459,6 +486,8 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 	UNPOISON(page_address(page), PAGE_SIZE);
 	/* fresh pages are not zero unless asked: make stale data visible */
 	memset(page_address(page), (gfp & __GFP_ZERO) ? 0 : 0xcc, PAGE_SIZE);
+	/* ... and written through KeyID 0: the caches may hold those lines */
+	tdxm_host_write(page_to_pfn(page));
 	return page;
 }
 
@@ -477,6 +506,9 @@ void __free_pages(struct page *page, unsigned int order)
 	}
 	if (tdxm_pfn_needs_reset(pfn))
 		tdxm_note_violation(TDXM_V_FREE_DIRTY, "pfn %#lx", pfn);
+	if (tdxm_pfn_dirty_private(pfn))
+		tdxm_note_violation(TDXM_V_FREE_DIRTY_KEYID,
+				    "pfn %#lx still has lines of a private KeyID", pfn);
 	if (page->private)
 		harness_note_bug(HBUG_PRIVATE_ON_FREE, "pfn %#lx private %#lx",
 				 pfn, page->private);
@@ -508,6 +540,41 @@ void *kmalloc(size_t size, gfp_t gfp)
 		__atomic_fetch_add(&ctr.live_kmalloc, 1, RLX);
 	}
 	return p;
+}
+
+void *kzalloc_node(size_t size, gfp_t gfp, int nid)
+{
+	(void)nid;
+	return kzalloc(size, gfp);
+}
+
+void *kvzalloc(size_t size, gfp_t gfp)
+{
+	return kzalloc(size, gfp);
+}
+
+void kvfree(const void *p)
+{
+	kfree(p);
+}
+
+unsigned long *bitmap_zalloc(unsigned long nbits, gfp_t gfp)
+{
+	return kzalloc(BITS_TO_LONGS(nbits) * sizeof(long), gfp);
+}
+
+void bitmap_free(const unsigned long *bitmap)
+{
+	kfree(bitmap);
+}
+
+void might_alloc(gfp_t gfp)
+{
+	if ((gfp & __GFP_DIRECT_RECLAIM) && (t_lock_depth || t_irq_off || t_softirq))
+		harness_note_bug(HBUG_SLEEP_IN_ATOMIC, "might_alloc(%#x), %d locks held%s",
+				 gfp, t_lock_depth, t_softirq ? ", in softirq" : "");
+	if (t_mmu_lock)
+		harness_note_bug(HBUG_ALLOC_MMU_LOCK, "might_alloc(%#x)", gfp);
 }
 
 void *kzalloc(size_t size, gfp_t gfp)
@@ -558,4 +625,218 @@ void vfree(const void *p)
 	__atomic_fetch_add(&ctr.vfrees, 1, RLX);
 	__atomic_fetch_sub(&ctr.live_vmalloc, 1, RLX);
 	free((void *)p);
+}
+
+/* ------------------------------------------------------------------ */
+/* caches */
+
+void clflush_cache_range(void *addr, unsigned int size)
+{
+	unsigned long off = (unsigned long)((char *)addr - fake_mem);
+	unsigned long pfn;
+
+	if ((char *)addr < fake_mem || off >= fake_npages * PAGE_SIZE) {
+		harness_warn(__FILE__, __LINE__, "clflush_cache_range() outside fake memory");
+		return;
+	}
+	for (pfn = fake_base_pfn + off / PAGE_SIZE;
+	     pfn < fake_base_pfn + DIV_ROUND_UP(off + size, PAGE_SIZE); pfn++)
+		tdxm_host_flush(pfn);
+}
+
+/* ------------------------------------------------------------------ */
+/* RCU */
+
+static pthread_rwlock_t rcu_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t rcu_free_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rcu_head *rcu_free_list;
+static __thread int t_rcu_depth;
+
+__thread unsigned int harness_rcu_stall_us;
+
+void harness_rcu_stall(void)
+{
+	usleep(harness_rcu_stall_us);
+}
+
+void rcu_read_lock(void)
+{
+	if (!t_rcu_depth++)
+		pthread_rwlock_rdlock(&rcu_lock);
+}
+
+void rcu_read_unlock(void)
+{
+	if (!--t_rcu_depth)
+		pthread_rwlock_unlock(&rcu_lock);
+}
+
+/* Objects passed to kfree_rcu() start at their rcu_head's offset back. */
+struct rcu_obj {
+	void *obj;
+	struct rcu_head head;
+};
+
+void harness_kfree_rcu(void *obj, struct rcu_head *head)
+{
+	/* A side node, so that the object stays untouched until it is freed. */
+	struct rcu_obj *o = malloc(sizeof(*o));
+
+	(void)head;
+	if (!o) {
+		perror("kfree_rcu");
+		abort();
+	}
+	o->obj = obj;
+	pthread_mutex_lock(&rcu_free_lock);
+	o->head.next = rcu_free_list;
+	rcu_free_list = &o->head;
+	pthread_mutex_unlock(&rcu_free_lock);
+}
+
+void synchronize_rcu(void)
+{
+	if (t_rcu_depth) {
+		fprintf(stderr, "HARNESS: synchronize_rcu() inside an RCU read-side section\n");
+		abort();
+	}
+	pthread_rwlock_wrlock(&rcu_lock);
+	pthread_rwlock_unlock(&rcu_lock);
+}
+
+void rcu_barrier(void)
+{
+	struct rcu_head *list, *next;
+
+	synchronize_rcu();
+	pthread_mutex_lock(&rcu_free_lock);
+	list = rcu_free_list;
+	rcu_free_list = NULL;
+	pthread_mutex_unlock(&rcu_free_lock);
+	for (; list; list = next) {
+		struct rcu_obj *o = container_of(list, struct rcu_obj, head);
+
+		next = list->next;
+		kfree(o->obj);
+		free(o);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* workqueue */
+
+struct workqueue_struct *system_dfl_wq;
+static bool work_manual = true;
+
+void harness_work_manual(bool manual)
+{
+	__atomic_store_n(&work_manual, manual, RLX);
+}
+
+/* Run the work once if it is pending; caller holds dw->mutex. */
+static void work_run_locked(struct delayed_work *dw)
+{
+	dw->pending = false;
+	dw->running = true;
+	pthread_mutex_unlock(&dw->mutex);
+	dw->work.func(&dw->work);
+	/* the work is done: what it freed may go after a grace period */
+	rcu_barrier();
+	pthread_mutex_lock(&dw->mutex);
+	dw->running = false;
+	dw->runs++;
+	pthread_cond_broadcast(&dw->cond);
+}
+
+static void *worker(void *arg)
+{
+	struct delayed_work *dw = arg;
+
+	harness_seed_thread((uint64_t)(uintptr_t)arg);
+	pthread_mutex_lock(&dw->mutex);
+	while (!dw->stop) {
+		if (dw->pending && !__atomic_load_n(&work_manual, RLX))
+			work_run_locked(dw);
+		else
+			pthread_cond_wait(&dw->cond, &dw->mutex);
+	}
+	pthread_mutex_unlock(&dw->mutex);
+	return NULL;
+}
+
+bool queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
+			unsigned long delay)
+{
+	bool queued;
+
+	(void)wq;
+	(void)delay;
+	pthread_mutex_lock(&dw->mutex);
+	if (!dw->started && !__atomic_load_n(&work_manual, RLX)) {
+		dw->started = true;
+		dw->stop = false;
+		if (pthread_create(&dw->thread, NULL, worker, dw)) {
+			perror("pthread_create");
+			abort();
+		}
+	}
+	queued = !dw->pending;
+	dw->pending = true;
+	pthread_cond_broadcast(&dw->cond);
+	pthread_mutex_unlock(&dw->mutex);
+	return queued;
+}
+
+bool mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
+		      unsigned long delay)
+{
+	return !queue_delayed_work(wq, dw, delay);
+}
+
+bool flush_delayed_work(struct delayed_work *dw)
+{
+	bool waited = false;
+
+	pthread_mutex_lock(&dw->mutex);
+	while (dw->running) {
+		pthread_cond_wait(&dw->cond, &dw->mutex);
+		waited = true;
+	}
+	if (dw->pending) {
+		/* flush_delayed_work() runs pending work now, in any mode */
+		work_run_locked(dw);
+		waited = true;
+	}
+	pthread_mutex_unlock(&dw->mutex);
+	return waited;
+}
+
+bool cancel_delayed_work_sync(struct delayed_work *dw)
+{
+	bool was_pending;
+
+	pthread_mutex_lock(&dw->mutex);
+	was_pending = dw->pending;
+	dw->pending = false;
+	while (dw->running)
+		pthread_cond_wait(&dw->cond, &dw->mutex);
+	pthread_mutex_unlock(&dw->mutex);
+	return was_pending;
+}
+
+void harness_work_stop(struct delayed_work *dw)
+{
+	bool started;
+
+	pthread_mutex_lock(&dw->mutex);
+	started = dw->started;
+	dw->stop = true;
+	pthread_cond_broadcast(&dw->cond);
+	pthread_mutex_unlock(&dw->mutex);
+	if (started)
+		pthread_join(dw->thread, NULL);
+	pthread_mutex_lock(&dw->mutex);
+	dw->started = false;
+	dw->stop = false;
+	pthread_mutex_unlock(&dw->mutex);
 }

@@ -33,10 +33,11 @@
  * only, never x86 asm, so ThreadSanitizer sees every access.
  *
  * HARNESS_NO_FASTPATH compiles the DPAMT lock-free fast paths out:
- * atomic_add_unless() (and so atomic_inc_not_zero() and the first step of
- * atomic_dec_and_lock()) never succeeds, which is a legal behaviour for a
- * caller that must handle the count being at the excluded value, so get
- * and put always take pamt_lock.  Used by the benchmark.
+ * atomic_add_unless() (and so atomic_inc_not_zero()) never succeeds when
+ * no spinlock is held, which is a legal behaviour for a caller that must
+ * handle the count being at the excluded value, so every get takes
+ * pamt_lock (where the re-check works as usual) and every put goes through
+ * its last-reference path.
  */
 /*
  * Preemption injection: with harness_preempt_ppm set, every atomic op and
@@ -107,6 +108,13 @@ static inline bool atomic_dec_and_test(atomic_t *v)
 	return __atomic_sub_fetch(&v->counter, 1, __ATOMIC_SEQ_CST) == 0;
 }
 
+static inline bool atomic_try_cmpxchg(atomic_t *v, int *old, int new)
+{
+	harness_preempt_point();
+	return __atomic_compare_exchange_n(&v->counter, old, new, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
 static inline int atomic_cmpxchg(atomic_t *v, int old, int new)
 {
 	__atomic_compare_exchange_n(&v->counter, &old, new, false,
@@ -114,13 +122,18 @@ static inline int atomic_cmpxchg(atomic_t *v, int old, int new)
 	return old;
 }
 
+int harness_locks_held(void);
+
 static inline bool atomic_add_unless(atomic_t *v, int a, int u)
 {
+	int c;
+
 #ifdef HARNESS_NO_FASTPATH
-	(void)v; (void)a; (void)u;
-	return false;
-#else
-	int c = atomic_read(v);
+	/* only the lock-free uses: the re-check under pamt_lock stays */
+	if (!harness_locks_held())
+		return false;
+#endif
+	c = atomic_read(v);
 
 	harness_preempt_point();
 	do {
@@ -129,13 +142,45 @@ static inline bool atomic_add_unless(atomic_t *v, int a, int u)
 	} while (!__atomic_compare_exchange_n(&v->counter, &c, c + a, false,
 					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	return true;
-#endif
 }
 
 static inline bool atomic_inc_not_zero(atomic_t *v)
 {
 	return atomic_add_unless(v, 1, 0);
 }
+
+typedef struct { long counter; } atomic_long_t;
+
+static inline long atomic_long_read(const atomic_long_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_long_set(atomic_long_t *v, long i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_long_add(long i, atomic_long_t *v)
+{
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_long_sub(long i, atomic_long_t *v)
+{
+	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+#define atomic_long_inc(v)	atomic_long_add(1, v)
+#define atomic_long_dec(v)	atomic_long_sub(1, v)
+
+static inline long atomic_long_add_return(long i, atomic_long_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+#define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define smp_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
 
 static inline s64 atomic64_read(const atomic64_t *v)
 {
@@ -183,6 +228,7 @@ void harness_printk(const char *level, const char *fmt, ...)
 #define pr_err_ratelimited	pr_err
 #define pr_warn_ratelimited	pr_warn
 #define pr_warn_once		pr_warn
+#define pr_info_ratelimited	pr_info
 
 /* ------------------------------------------------------------------ */
 /*
@@ -227,17 +273,204 @@ static inline void spin_lock_init(spinlock_t *lock)
 #define raw_spin_unlock			spin_unlock
 #define raw_spin_lock_irqsave		spin_lock_irqsave
 #define raw_spin_unlock_irqrestore	spin_unlock_irqrestore
+#ifndef HARNESS_NO_LOCK_OWNER_CHECK
 #define lockdep_assert_held(l)		harness_lockdep_assert_held(l, __FILE__, __LINE__)
+#else
+/* a mutant with locks of its own: the module model alone must catch it */
+#define lockdep_assert_held(l)		do { } while (0)
+#endif
+#define lockdep_is_held(l)		((l)->owner == (unsigned long)pthread_self())
 
-/* lib/dec_and_lock.c, compiled from the kernel tree next to pamt.c */
-int atomic_dec_and_lock(atomic_t *atomic, spinlock_t *lock);
-int _atomic_dec_and_lock_irqsave(atomic_t *atomic, spinlock_t *lock,
-				 unsigned long *flags);
-int atomic_dec_and_raw_lock(atomic_t *atomic, raw_spinlock_t *lock);
-int _atomic_dec_and_raw_lock_irqsave(atomic_t *atomic, raw_spinlock_t *lock,
-				     unsigned long *flags);
-#define atomic_dec_and_lock_irqsave(atomic, lock, flags) \
-	_atomic_dec_and_lock_irqsave(atomic, lock, &(flags))
+/* A point where the kernel may reschedule: one more preemption point. */
+#define cond_resched()			harness_preempt_point()
+
+/* ------------------------------------------------------------------ */
+/*
+ * RCU.  Readers take a shared pthread rwlock; synchronize_rcu() and the
+ * reclaim behind kfree_rcu() take it exclusively, i.e. wait until every
+ * reader that could see an object is gone before it is freed (ASan then
+ * reports any reader that keeps using it).
+ */
+struct rcu_head {
+	struct rcu_head *next;
+};
+
+void rcu_read_lock(void);
+void rcu_read_unlock(void);
+void synchronize_rcu(void);
+void rcu_barrier(void);
+void harness_kfree_rcu(void *obj, struct rcu_head *head);
+#define kfree_rcu(ptr, field)	harness_kfree_rcu(ptr, &(ptr)->field)
+
+/*
+ * A slow reader (harness_rcu_slow_reader()) stalls at every dereference,
+ * so that an object freed without waiting for readers is freed under it.
+ */
+extern __thread unsigned int harness_rcu_stall_us;
+void harness_rcu_stall(void);
+#define rcu_dereference_raw(p) ({					\
+	__typeof__(p) ___p = __atomic_load_n(&(p), __ATOMIC_CONSUME);	\
+	if (__builtin_expect(harness_rcu_stall_us, 0))			\
+		harness_rcu_stall();					\
+	___p;								\
+})
+#define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+
+/* include/linux/rculist.h: hlist with lockless readers */
+#define hlist_entry(ptr, type, member)	container_of(ptr, type, member)
+#define hlist_entry_safe(ptr, type, member) ({				\
+	__typeof__(ptr) ____ptr = (ptr);				\
+	____ptr ? hlist_entry(____ptr, type, member) : NULL;		\
+})
+
+static inline void hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h)
+{
+	struct hlist_node *first = h->first;
+
+	n->next = first;
+	n->pprev = &h->first;
+	if (first)
+		first->pprev = &n->next;
+	rcu_assign_pointer(h->first, n);
+}
+
+static inline void hlist_del_rcu(struct hlist_node *n)
+{
+	struct hlist_node *next = n->next;
+
+	__atomic_store_n(n->pprev, next, __ATOMIC_RELAXED);
+	if (next)
+		next->pprev = n->pprev;
+	n->pprev = (struct hlist_node **)0x122;
+}
+
+#define hlist_for_each_entry_rcu(pos, head, member, ...)		\
+	for (pos = hlist_entry_safe(rcu_dereference_raw((head)->first),	\
+				    __typeof__(*(pos)), member);	\
+	     pos;							\
+	     pos = hlist_entry_safe(rcu_dereference_raw((pos)->member.next), \
+				    __typeof__(*(pos)), member))
+
+#define hlist_for_each_entry_safe(pos, n, head, member)			\
+	for (pos = hlist_entry_safe((head)->first, __typeof__(*(pos)), member); \
+	     pos && ({ n = pos->member.next; 1; });			\
+	     pos = hlist_entry_safe(n, __typeof__(*(pos)), member))
+
+/* ------------------------------------------------------------------ */
+/* Bitmaps: atomic bit operations as the kernel's (x86: fully ordered). */
+
+static inline void set_bit(long nr, unsigned long *addr)
+{
+	harness_preempt_point();
+	__atomic_fetch_or(&addr[nr / BITS_PER_LONG], 1UL << (nr % BITS_PER_LONG),
+			  __ATOMIC_SEQ_CST);
+}
+
+static inline void clear_bit(long nr, unsigned long *addr)
+{
+	__atomic_fetch_and(&addr[nr / BITS_PER_LONG], ~(1UL << (nr % BITS_PER_LONG)),
+			   __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_bit(long nr, const unsigned long *addr)
+{
+	return (__atomic_load_n(&addr[nr / BITS_PER_LONG], __ATOMIC_RELAXED) >>
+		(nr % BITS_PER_LONG)) & 1;
+}
+
+static inline bool test_and_clear_bit(long nr, unsigned long *addr)
+{
+	unsigned long mask = 1UL << (nr % BITS_PER_LONG);
+
+	harness_preempt_point();
+	return __atomic_fetch_and(&addr[nr / BITS_PER_LONG], ~mask,
+				  __ATOMIC_SEQ_CST) & mask;
+}
+
+static inline unsigned long find_next_bit(const unsigned long *addr,
+					  unsigned long size, unsigned long off)
+{
+	for (; off < size; off++)
+		if (test_bit(off, addr))
+			return off;
+	return size;
+}
+
+#define for_each_set_bit(bit, addr, size)				\
+	for ((bit) = find_next_bit((addr), (size), 0);			\
+	     (bit) < (size);						\
+	     (bit) = find_next_bit((addr), (size), (bit) + 1))
+
+static inline bool bitmap_empty(const unsigned long *addr, unsigned long nbits)
+{
+	return find_next_bit(addr, nbits, 0) == nbits;
+}
+
+static inline unsigned int bitmap_weight(const unsigned long *addr,
+					 unsigned long nbits)
+{
+	unsigned int w = 0;
+	unsigned long i;
+
+	for (i = 0; i < nbits; i++)
+		w += test_bit(i, addr);
+	return w;
+}
+
+unsigned long *bitmap_zalloc(unsigned long nbits, gfp_t gfp);
+void bitmap_free(const unsigned long *bitmap);
+
+/* ------------------------------------------------------------------ */
+/*
+ * Workqueues: each delayed_work has a worker thread of its own (started
+ * on first use).  In "manual" mode (harness_work_manual(true), the
+ * default for single-threaded tests) nothing runs by itself: queued work
+ * runs when the test flushes it, so a test can observe the state between
+ * a put and the removal behind it.  Delays are not modelled: queued work
+ * is due at once.
+ */
+struct work_struct;
+typedef void (*work_func_t)(struct work_struct *work);
+
+struct work_struct {
+	work_func_t func;
+};
+
+struct delayed_work {
+	struct work_struct work;
+	/* harness */
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+	bool pending, running, started, stop;
+	unsigned long runs;
+	pthread_t thread;
+};
+
+#define DECLARE_DELAYED_WORK(n, f)					\
+	struct delayed_work n = {					\
+		.work = { .func = (f) },				\
+		.mutex = PTHREAD_MUTEX_INITIALIZER,			\
+		.cond = PTHREAD_COND_INITIALIZER,			\
+	}
+
+struct workqueue_struct;
+extern struct workqueue_struct *system_dfl_wq;
+
+bool queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
+			unsigned long delay);
+bool mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
+		      unsigned long delay);
+bool flush_delayed_work(struct delayed_work *dw);
+bool cancel_delayed_work_sync(struct delayed_work *dw);
+void harness_work_manual(bool manual);
+/* stop and join every worker thread (end of a test) */
+void harness_work_stop(struct delayed_work *dw);
+
+#define HZ 1000
+
+/* ------------------------------------------------------------------ */
+/* Caches: a hook, so the tests (and the module model) see every flush. */
+void clflush_cache_range(void *addr, unsigned int size);
 
 /* ------------------------------------------------------------------ */
 /* GFP flags (the bits that matter here). */
@@ -335,6 +568,11 @@ void __free_pages(struct page *page, unsigned int order);
 
 void *kmalloc(size_t size, gfp_t gfp);
 void *kzalloc(size_t size, gfp_t gfp);
+void *kzalloc_node(size_t size, gfp_t gfp, int nid);
+void *kvzalloc(size_t size, gfp_t gfp);
+void kvfree(const void *p);
+/* checks, like lockdep and might_sleep(), that @gfp fits the context */
+void might_alloc(gfp_t gfp);
 void kfree(const void *p);
 void *vzalloc(unsigned long size);
 void *vmalloc(unsigned long size);

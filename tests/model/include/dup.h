@@ -5,8 +5,9 @@
  * Keep in sync with:
  *   arch/x86/include/asm/tdx.h        (DPAMT API: structs, prototypes)
  *   arch/x86/include/asm/shared/tdx.h (TDX_PS_2M)
- *   arch/x86/virt/vmx/tdx/pamt.h      (internal prototypes)
- *   include/linux/list.h, sizes.h, pfn.h, align.h, math.h, minmax.h
+ *   include/linux/list.h, hash.h, log2.h, sizes.h, pfn.h, align.h,
+ *   math.h, minmax.h
+ * pamt.h is the kernel's own (pamt.c includes it from its directory).
  * A mismatch in a prototype is a compile error in harness.c (the real
  * definitions in pamt.c are checked against these declarations).
  */
@@ -67,6 +68,7 @@ struct list_head {
 };
 
 #define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 static inline void INIT_LIST_HEAD(struct list_head *list)
 {
@@ -119,71 +121,74 @@ static inline int list_empty(const struct list_head *head)
 	     &pos->member != (head);					\
 	     pos = n, n = list_next_entry(n, member))
 
+/* include/linux/list.h, types.h: hlist (the subset pamt.c uses) */
+struct hlist_head {
+	struct hlist_node *first;
+};
+
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+};
+
+#define list_first_entry_or_null(ptr, type, member) ({			\
+	struct list_head *head__ = (ptr);				\
+	struct list_head *pos__ = head__->next;				\
+	pos__ != head__ ? list_entry(pos__, type, member) : NULL;	\
+})
+
+/* include/linux/hash.h */
+#define GOLDEN_RATIO_64 0x61C8864680B583EBull
+static inline uint64_t hash_long(uint64_t val, unsigned int bits)
+{
+	return val * GOLDEN_RATIO_64 >> (64 - bits);
+}
+
+/* include/linux/log2.h */
+#define ilog2(n)		((unsigned int)(63 - __builtin_clzl((unsigned long)(n))))
+#define roundup_pow_of_two(n)	((n) <= 1 ? 1UL : 1UL << (ilog2((n) - 1) + 1))
+
+/* include/linux/bitops.h, bitmap.h (sizes only; operations in custom.h) */
+#define BITS_PER_LONG		64
+#define BITS_TO_LONGS(nr)	DIV_ROUND_UP(nr, BITS_PER_LONG)
+
+/* arch/x86/include/asm/tdx.h */
+#define TDX_FEATURES0_DYNAMIC_PAMT	BIT_ULL(36)
+
 /* arch/x86/include/asm/tdx.h: the DPAMT API */
 #define TDX_DPAMT_PAIR_PAGES	2
 
 struct tdx_pamt_cache {
-	struct list_head pages;
+	struct list_head pairs;
 	int nr;
 };
 
-struct tdx_pamt_owner_counters {
-	u64 pages;		/* this owner's 4K pages holding a reference */
-	u64 pair_bytes;		/* pair memory charged to this owner */
-	u64 pair_installs;	/* pairs installed by this owner */
-};
-
-struct tdx_pamt_owner;
-
 enum tdx_pamt_mode {
-	TDX_PAMT_MODE_NONE,	/* no initialised TDX module */
+	TDX_PAMT_MODE_NONE,	/* TDX module not initialised */
 	TDX_PAMT_MODE_STATIC,
 	TDX_PAMT_MODE_DYNAMIC,
 };
 
 struct tdx_pamt_stats {
 	enum tdx_pamt_mode mode;
-	u64 tdx_memory_bytes;
 	u64 static_bytes;
 	u64 static_equivalent_bytes;
 	u64 dynamic_bytes;
-	u64 dynamic_peak_bytes;
 	u64 metadata_bytes;
-	u64 pair_installs;
-	u64 pair_removals;
 	u64 leaked_bytes;
 };
 
 struct page;
 
 bool tdx_dynamic_pamt_enabled(void);
-int tdx_pamt_get(unsigned long pfn, struct tdx_pamt_cache *cache,
-		 struct tdx_pamt_owner *owner);
-void tdx_pamt_put(unsigned long pfn, struct tdx_pamt_owner *owner);
-struct page *tdx_alloc_control_page(gfp_t gfp, struct tdx_pamt_owner *owner);
-void tdx_free_control_page(struct page *page, struct tdx_pamt_owner *owner);
+int tdx_pamt_get(unsigned long pfn, gfp_t gfp, unsigned long charge);
+int tdx_pamt_get_cached(unsigned long pfn, struct tdx_pamt_cache *cache,
+			unsigned long charge);
+unsigned long tdx_pamt_put(unsigned long pfn);
 void tdx_pamt_cache_init(struct tdx_pamt_cache *cache);
-int tdx_pamt_cache_topup(struct tdx_pamt_cache *cache, int nr_pairs);
+int tdx_pamt_cache_topup(struct tdx_pamt_cache *cache, int nr_pairs, gfp_t gfp);
 void tdx_pamt_cache_free(struct tdx_pamt_cache *cache);
-struct tdx_pamt_owner *tdx_pamt_owner_create(struct tdx_pamt_owner_counters *ctrs);
-void tdx_pamt_owner_destroy(struct tdx_pamt_owner *owner);
 void tdx_pamt_get_stats(struct tdx_pamt_stats *stats);
 
 void tdx_quirk_reset_paddr(unsigned long base, unsigned long size);
-
-/* arch/x86/virt/vmx/tdx/pamt.h */
-#define TDX_PAMT_BUSY_TRIES	64
-
-u64 tdh_phymem_pamt_add(phys_addr_t base, phys_addr_t pair0, phys_addr_t pair1);
-u64 tdh_phymem_pamt_remove(phys_addr_t base, phys_addr_t *pair0,
-			   phys_addr_t *pair1);
-int tdx_pamt_init(unsigned long end_pfn);
-void tdx_pamt_exit(void);
-void tdx_pamt_set_static_info(u64 tdx_memory_bytes, u64 static_bytes,
-			      u64 static_equivalent_bytes);
-unsigned long tdx_pamt_level_bytes(u64 tdmr_size, int pgsz, u16 entry_size,
-				   u16 bitmap_bits);
-bool tdx_pamt_is_pair_page(phys_addr_t phys);
-struct page *tdx_pamt_alloc_page(int nid);
 
 #endif /* DPAMT_HARNESS_DUP_H */

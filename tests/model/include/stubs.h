@@ -15,7 +15,9 @@
 #define IS_ENABLED(x) (x)
 #define VISIBLE_IF_KUNIT
 #define KUNIT_STATIC_STUB_REDIRECT(fn, ...) do { } while (0)
+#define EXPORT_SYMBOL_IF_KUNIT(sym)
 
+#define noinline __attribute__((noinline))
 #define __init
 #define __exit
 #define __ro_after_init
@@ -29,7 +31,6 @@
 #define __must_hold(x)
 
 #define might_sleep() do { } while (0)
-#define cond_resched() do { } while (0)
 #define preempt_disable() do { } while (0)
 #define preempt_enable() do { } while (0)
 

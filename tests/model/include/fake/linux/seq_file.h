@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Stands in for <linux/seq_file.h>: the fake kernel provides it, see fake_kernel.h. */
+#include "fake_kernel.h"
