@@ -19,7 +19,7 @@
 #   (e) PAMT memory for host/TD mixes vs static PAMT and the physical minimum
 # and writes OUTDIR/results.json and OUTDIR/*.png.
 #
-# Environment: BENCH_SCALE=full|quick|tiny (default full, about 6 minutes on
+# Environment: BENCH_SCALE=full|quick|tiny (default full, about 1.5 minutes on
 # 2 shared cores), BENCH_BUILD=DIR to keep the build, BENCH_MODEL_CFLAGS (extra
 # CFLAGS for the harness library), PYTHON (default /usr/bin/python3: Debian's,
 # which has python3-matplotlib).
