@@ -101,11 +101,13 @@ SCENARIOS = {
     'errors-add-remove': dict(
         doc='injected errors on PAMT.ADD/REMOVE: errors reported, REMOVE failures leak',
         module={'inject': 'pamt-add:error:4;pamt-remove:error:2'},
-        mode='dynamic', needs_live=True, leak_per_remove_error=True),
+        mode='dynamic', needs_live=True, leak_per_remove_error=True,
+        allow_warn=r'arch/x86/virt/vmx/tdx/pamt\.c'),
     'bad-remove-output': dict(
         doc='PAMT.REMOVE returns pages the module never had: the kernel must not free them',
         module={'inject': 'pamt-remove:bad-output:1'},
-        mode='dynamic', needs_live=True, allow_leak=True),
+        mode='dynamic', needs_live=True, allow_leak=True,
+        allow_warn=r'arch/x86/virt/vmx/tdx/pamt\.c'),
 }
 
 SPLAT = re.compile(r'WARNING: |BUG: |KASAN: |Kernel panic|possible circular locking|'
@@ -261,9 +263,14 @@ def judge(args, name, sc, rc, lines, timed_out, events, c):
     c.check(not timed_out, 'guest finished', f'QEMU still running after {args.timeout}s')
     c.check(any('TDXEMU: done' in l for l in lines), 'guest /init ran to the end',
             'no "TDXEMU: done" (kernel did not reach user space)')
-    # (the guest's own SEAMCALL/VMXOFF at CPL 3 is reported as a trap of init)
-    splat = next((l for l in lines if SPLAT.search(l) and 'traps: init[' not in l), None)
-    c.check(splat is None, 'no kernel WARN/BUG/KASAN/lockdep report', splat or '')
+    # (the guest's own SEAMCALL/VMXOFF at CPL 3 is reported as a trap of init;
+    # a scenario that injects failures may allow the WARNs the series
+    # promises for them, in the file it names)
+    allow = re.compile(r'WARNING: \S*' + sc['allow_warn']) if sc.get('allow_warn') else None
+    splat = next((l for l in lines if SPLAT.search(l) and 'traps: init[' not in l and
+                  not (allow and allow.search(l))), None)
+    c.check(splat is None, 'no kernel WARN/BUG/KASAN/lockdep report' +
+            (f' (but WARNs in {sc["allow_warn"]})' if allow else ''), splat or '')
 
     # CPL 3 execution of the new instructions: #GP in VMX root, #UD without
     want = 'SIGSEGV' if mode != 'off' else 'SIGILL'
@@ -353,7 +360,9 @@ def judge(args, name, sc, rc, lines, timed_out, events, c):
     c.check(num('static_equivalent_bytes') == expect_full,
             f'sysfs: static_equivalent_bytes = {expect_full}',
             f'static_equivalent_bytes = {num("static_equivalent_bytes")}')
-    pamt = [e for e in events if e['event'] == 'pamt']
+    # the module's last word on its Dynamic PAMT state (reported at
+    # TDH.SYS.DISABLE on the guest's way down, or at exit)
+    pamt = [e for e in events if e['event'] == 'pamt' and e.get('dpamt')]
     final = pamt[-1] if pamt else {}
     installed = final.get('pairs_installed', 0)
     c.check(num('dynamic_bytes') == installed * 2 * PAGE,
@@ -373,16 +382,20 @@ def judge(args, name, sc, rc, lines, timed_out, events, c):
     elif not sc.get('allow_leak'):
         c.check(leaked == 0, 'sysfs: leaked_bytes = 0', f'leaked_bytes = {leaked}')
 
-    # the module never saw a protocol breach it did not inject
+    # The module saw no protocol breach.  The live KUnit suite provokes
+    # some on purpose to check the statuses (it checks those itself), and
+    # injected faults make the kernel clean up in ways the model counts.
+    suites, counts = ktap(args, lines)
     viol = {k: v for k, v in final.get('violations', {}).items() if v}
-    if not sc.get('module', {}).get('inject'):
+    if LIVE_SUITE in suites or sc.get('module', {}).get('inject'):
+        print(f'info    module violations with {LIVE_SUITE}/injection: {viol or "none"}')
+    else:
         c.check(not viol, 'module: no protocol violation', str(viol))
     exits = [e for e in events if e['event'] == 'exit']
     c.check(exits and exits[-1]['pattern_violations'] == 0,
             'module: host never wrote into a page pair the module owned')
 
     # live KUnit suite: real SEAMCALLs, when the kernel has it
-    suites, counts = ktap(args, lines)
     if LIVE_SUITE in suites:
         c.check(not (counts.failed or counts.crashed or counts.errors),
                 f'KUnit {LIVE_SUITE}: {counts.passed} passed', f'{counts}')
