@@ -44,6 +44,15 @@ MUTANTS = {
         repl=r'\g<1>if (0 && bitmap_bits)',
         scenario='dpamt',
         caught=r'FAILED +(TDMR \d+ .*PAMT levels|log: "\d+ KB allocated for PAMT")'),
+    'pair-swapped': dict(
+        doc='PAMT.ADD plumbing: the two pair pages swapped (RDX/R8) in the wrapper',
+        file='arch/x86/virt/vmx/tdx/tdx.c',
+        find=r'(\.rdx\s*=\s*)pair0(,\s*\.r8\s*=\s*)pair1',
+        repl=r'\g<1>pair1\g<2>pair0',
+        # the module accepts either order: only the live KUnit suite, which
+        # compares the module's RDMD view with the kernel's, can tell
+        scenario='dpamt', needs_live=True,
+        caught=r'FAILED +KUnit tdx_dpamt_live'),
 }
 
 
@@ -99,6 +108,11 @@ def main():
         print(f'error: unknown mutant {args.mutant!r} (see --list)', file=sys.stderr)
         return 2
     m = MUTANTS[args.mutant]
+    if m.get('needs_live') and subprocess.run(
+            ['grep', '-rqs', '"tdx_dpamt_live"', os.path.join(args.linux_src, 'arch/x86')]).returncode:
+        print(f'SKIP: mutant {args.mutant} can only be caught by the live KUnit suite '
+              f'tdx_dpamt_live, which the kernel tree does not have')
+        return 77
     image = build(args, args.mutant, m)
     rest = [a for a in args.rest if a != '--']
     cmd = [sys.executable, os.path.join(HERE, 'run-emu.py'), '--kernel', image,
@@ -106,6 +120,10 @@ def main():
     print('running: ' + ' '.join(cmd), flush=True)
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     print(r.stdout, end='')
+    if m.get('needs_live') and 'KUnit tdx_dpamt_live' not in r.stdout:
+        print(f'SKIP: mutant {args.mutant} can only be caught by the live KUnit suite '
+              f'tdx_dpamt_live, which the kernel does not have')
+        return 77
     caught = [l for l in r.stdout.splitlines() if re.match(m['caught'], l)]
     booted = 'guest /init ran to the end' in r.stdout and 'FAILED  guest' not in r.stdout
     if r.returncode == 1 and caught and booted:
