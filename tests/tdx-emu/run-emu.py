@@ -37,6 +37,11 @@ SZ_2M = 2 << 20
 SZ_1G = 1 << 30
 
 FEATURES0_NO_DPAMT = '0x40000'          # NO_RBP_MOD only
+# the field of PAMT_PAGE_BITMAP_ENTRY_BITS (class, context and code; the
+# 1-byte element size code 0 is part of the full id the ABI gives)
+BITMAP_FIELD_ID = '0x9100000000000013'
+BITMAP_FIELD_KEY = 0x9100000000000013
+BITMAP_KEY_MASK = (0x3f << 56) | (0xf << 52) | 0xffffff
 LIVE_SUITE = 'tdx_dpamt_live'
 SYSFS = '/sys/devices/faux/tdx_host/pamt/'
 SYSFS_V2 = ['mode', 'static_bytes', 'dynamic_bytes', 'metadata_bytes',
@@ -308,6 +313,20 @@ def judge(args, name, sc, rc, lines, timed_out, events, c):
         c.check(len(dpamt_lines) == 1 and want.match(dpamt_lines[0]),
                 f'log: "Dynamic PAMT not used: {sc["reason"]}; using static PAMT"',
                 f'DPAMT lines: {dpamt_lines}')
+
+    # v2 contract: PAMT_PAGE_BITMAP_ENTRY_BITS is read with the ABI's 1-byte
+    # id, and only from a module with FEATURES0 bit 36
+    rd = [e for e in events if e['event'] == 'sys-rd']
+    ids = rd[-1]['ids'] if rd else {}
+    bitmap_reads = sorted(i for i in ids
+                          if int(i, 16) & BITMAP_KEY_MASK == BITMAP_FIELD_KEY & BITMAP_KEY_MASK)
+    if mode == 'static':
+        c.check(not bitmap_reads, 'PAMT_PAGE_BITMAP_ENTRY_BITS not read (no FEATURES0 bit 36)',
+                f'read as {bitmap_reads}')
+    else:
+        c.check(bitmap_reads == [BITMAP_FIELD_ID],
+                f'PAMT_PAGE_BITMAP_ENTRY_BITS read as {BITMAP_FIELD_ID} (1-byte field id)',
+                f'read as {bitmap_reads}')
 
     # What the module was configured with
     configs = [e for e in events if e['event'] == 'sys-config']
