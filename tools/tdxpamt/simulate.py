@@ -20,15 +20,26 @@ Dynamic PAMT::
     dpamt_static = E * (ceil(H/1G) + ceil(H/2M)) + ceil(H/4K * B / 8)   # 1G + 2M + bitmap
     pair         = 512 * E rounded up to whole 4 KiB pages                # 8 KiB = 2 pages
     pair_bytes   = pair * (number of regions holding at least one 4 KiB TDX page)
-    metadata     = 4 * R, rounded up to 4 KiB   # a 4-byte refcount per region (vmalloc)
-    dpamt_total  = dpamt_static + pair_bytes + metadata
+    metadata     = what the kernel's tdx_pamt_init() allocates for R regions:
+                   PAGE_ALIGN(4 * R)                  # an atomic_t count per region
+                 + ceil(R / 64) * 8                   # a pending bit per region, in longs
+                 + 3 * 8 * roundup_pow_of_two(max(floor(R / 16), 64))
+                                                      # three hash tables (by region and by
+                                                      # each pair page), 8-byte buckets
+    pair_records = 120 * (regions holding a pair)     # one struct pamt_pair per pair
+    dpamt_total  = dpamt_static + pair_bytes + metadata + pair_records
     saved        = static_pamt - dpamt_total     (negative when DPAMT costs more)
     physical_min = 512 * E * (regions holding a 4 KiB TDX page)   # 8 KiB per such region
 
-  The kernel sizes the refcount array by the highest PFN, which includes holes and non-TDX
-  memory; the model uses H for it, so it is a lower bound on a host with large holes.
+  For 1 TiB: metadata = 2 MiB + 64 KiB + 3 * 256 KiB = 2949120 bytes (0.000268% of H).
+  120 bytes is sizeof(struct pamt_pair) on x86-64 (the slab allocates it from kmalloc-128);
+  the host's sysfs ``metadata_bytes`` is metadata + the records of every allocated pair,
+  including those in KVM's per-vCPU pair caches, which the model does not count.
+  The kernel sizes its metadata from physical address 0 to the end of TDX memory, holes and
+  non-TDX memory below that end included; the model takes H for that end (TDX memory from
+  address 0, no holes), so it is a lower bound on a host whose TDX memory ends above H.
   ``physical_min`` is the 4K-level PAMT that any scheme must hold for the pages the TDs map
-  at 4 KiB; DPAMT reaches it for the pairs and adds its static part and the refcounts.
+  at 4 KiB; DPAMT reaches it for the pairs and adds its static part and the metadata.
 
 TDs. Each ``--td SIZE[:touched=F][:layout=L][:count=N]`` describes N identical TDs with SIZE
 bytes of private memory (a multiple of 4 KiB). Let P = SIZE/4K pages.
@@ -73,7 +84,14 @@ from .units import KiB, MiB, GiB, SizeError, human, parse_size, percent
 PAGE = 4 * KiB
 REGION = 2 * MiB
 PAGES_PER_REGION = REGION // PAGE          # 512
+# Kernel metadata, as arch/x86/virt/vmx/tdx/pamt.c (v2) allocates and reports it
 REFCOUNT_BYTES = 4                         # one atomic_t per 2 MiB region
+LONG_BYTES = 8                             # the pending bitmap is made of longs
+BUCKET_BYTES = 8                           # struct hlist_head
+HASH_TABLES = 3                            # by region, by pair page 0, by pair page 1
+REGIONS_PER_BUCKET = 16                    # PAMT_REGIONS_PER_BUCKET
+MIN_BUCKETS = 64
+PAIR_RECORD_BYTES = 120                    # sizeof(struct pamt_pair) on x86-64
 LAYOUTS = ("contiguous", "scattered")
 PROG = "pamt-savings"
 
@@ -84,6 +102,22 @@ class SimError(ValueError):
 
 def _ceil_div(a, b):
     return -(-a // b)
+
+
+def _roundup_pow_of_two(n):
+    return 1 << (n - 1).bit_length()
+
+
+def kernel_metadata(end_bytes):
+    """The kernel's Dynamic PAMT metadata for TDX memory ending at END_BYTES (sized from
+    address 0), as tdx_pamt_init() computes its metadata_bytes: a dict of byte counts."""
+    regions = _ceil_div(end_bytes // PAGE, PAGES_PER_REGION)
+    buckets = _roundup_pow_of_two(max(regions // REGIONS_PER_BUCKET, MIN_BUCKETS))
+    return {
+        "refcounts": _ceil_div(regions * REFCOUNT_BYTES, PAGE) * PAGE,
+        "pending_bitmap": _ceil_div(regions, 8 * LONG_BYTES) * LONG_BYTES,
+        "hash_tables": HASH_TABLES * buckets * BUCKET_BYTES,
+    }
 
 
 @dataclass
@@ -207,7 +241,7 @@ class Result:
     dpamt_static_levels: dict
     pair_size: int
     pair_regions: int
-    metadata_bytes: int
+    metadata_parts: dict
     rows: list = field(default_factory=list)
 
     @property
@@ -223,8 +257,17 @@ class Result:
         return self.pair_regions * self.pair_size
 
     @property
+    def metadata_bytes(self):
+        return sum(self.metadata_parts.values())
+
+    @property
+    def pair_record_bytes(self):
+        return self.pair_regions * PAIR_RECORD_BYTES
+
+    @property
     def dpamt_total_bytes(self):
-        return self.dpamt_static_bytes + self.pair_bytes + self.metadata_bytes
+        return (self.dpamt_static_bytes + self.pair_bytes + self.metadata_bytes +
+                self.pair_record_bytes)
 
     @property
     def physical_min_bytes(self):
@@ -252,6 +295,8 @@ class Result:
             "pair_regions": self.pair_regions,
             "pair_bytes": self.pair_bytes,
             "metadata_bytes": self.metadata_bytes,
+            "metadata_parts": dict(self.metadata_parts),
+            "pair_record_bytes": self.pair_record_bytes,
             "dpamt_total_bytes": self.dpamt_total_bytes,
             "physical_min_bytes": self.physical_min_bytes,
             "saved_bytes": self.saved_bytes,
@@ -286,7 +331,7 @@ def simulate(host, tds, entry_size=16, bitmap_bits=1):
     res = Result(host_bytes=host, entry_size=entry_size, bitmap_bits=bitmap_bits,
                  regions=regions, static_levels=static_levels,
                  dpamt_static_levels=dpamt_levels, pair_size=pair_size, pair_regions=0,
-                 metadata_bytes=_ceil_div(regions * REFCOUNT_BYTES, PAGE) * PAGE)
+                 metadata_parts=kernel_metadata(host))
 
     rows = [TdRow(spec=td) for td in tds]
     # Regions not taken by 2 MiB pages or by contiguous TDs are the scattered TDs' pool.
@@ -362,8 +407,10 @@ def format_text(res):
          percent(res.dpamt_static_bytes, host, 3))
     line("  page pairs (%d x %s)" % (res.pair_regions, human(res.pair_size).replace(".0 ", " ")),
          res.pair_bytes, percent(res.pair_bytes, host, 3))
-    line("  kernel metadata (refcounts)", res.metadata_bytes,
+    line("  kernel metadata (counts, hashes)", res.metadata_bytes,
          percent(res.metadata_bytes, host, 3))
+    line("  pair records (%d x %d B)" % (res.pair_regions, PAIR_RECORD_BYTES),
+         res.pair_record_bytes, percent(res.pair_record_bytes, host, 3))
     line("Physical minimum (4K entries in use)", res.physical_min_bytes,
          percent(res.physical_min_bytes, host, 3))
     out.append("%-36s %12s  %s of static PAMT" % ("Saved", human(res.saved_bytes),
@@ -401,7 +448,9 @@ Model (details: docs/tools.md, tools/tdxpamt/simulate.py):
   static PAMT  = 1G + 2M + 4K levels, --entry-size bytes per entry (16 B per 4 KiB)
   Dynamic PAMT = 1G + 2M levels + bitmap (--bitmap-bits per 4 KiB page)
                + a page pair (512 entries = 8 KiB) per 2 MiB region holding a 4 KiB TDX page
-               + a 4-byte refcount per 2 MiB region of host memory (page-aligned)
+               + kernel metadata: a 4-byte count and a pending bit per 2 MiB region
+                 and three hash tables of 1/16 bucket per region (2.8 MiB per TiB)
+               + a 120-byte record per page pair
   physical minimum = 8 KiB per 2 MiB region holding a 4 KiB TDX page
   Page tables and TD control pages are not modelled: fold them into touched.
 

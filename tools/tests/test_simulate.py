@@ -6,7 +6,8 @@ import os
 import subprocess
 import unittest
 
-from tdxpamt.simulate import SimError, format_text, main, parse_td, simulate
+from tdxpamt.simulate import (SimError, format_text, kernel_metadata, main, parse_td,
+                               simulate)
 
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,11 +37,13 @@ class HostMath(unittest.TestCase):
         self.assertEqual(r.dpamt_static_levels, {"1g": 4 * KiB, "2m": 2 * MiB,
                                                  "bitmap": 8 * MiB})
         self.assertEqual(r.dpamt_static_bytes, 10489856)
-        # refcounts: 131072 regions * 4 B = 512 KiB
-        self.assertEqual(r.metadata_bytes, 512 * KiB)
+        # 131072 regions: counts 512 KiB, pending bits 16 KiB, 3 x 8192 buckets of 8 B
+        self.assertEqual(r.metadata_bytes, 512 * KiB + 16 * KiB + 3 * 64 * KiB)
+        self.assertEqual(r.metadata_bytes, 737280)
         self.assertEqual(r.pair_bytes, 0)
-        self.assertEqual(r.dpamt_total_bytes, 10489856 + 524288)
-        self.assertEqual(r.saved_bytes, 1075843072 - 11014144)
+        self.assertEqual(r.pair_record_bytes, 0)
+        self.assertEqual(r.dpamt_total_bytes, 10489856 + 737280)
+        self.assertEqual(r.saved_bytes, 1075843072 - 11227136)
 
     def test_2t_host(self):
         r = sim(2 * TiB)
@@ -50,22 +53,24 @@ class HostMath(unittest.TestCase):
         self.assertEqual(r.static_levels["4k"], 2 * TiB * 16 // 4096)
         # bitmap: 536870912 pages / 8 = 64 MiB
         self.assertEqual(r.dpamt_static_bytes, 32 * KiB + 16 * MiB + 64 * MiB)
-        self.assertEqual(r.metadata_bytes, 4 * MiB)          # 2 MiB per TiB
-        # "about 100x less": static part + refcounts vs static PAMT
+        # counts 4 MiB, pending bits 128 KiB, 3 x 65536 buckets of 8 B
+        self.assertEqual(r.metadata_bytes, 4 * MiB + 128 * KiB + 3 * 512 * KiB)
+        # "about 100x less": static part + metadata vs static PAMT
         ratio = r.static_pamt_bytes / (r.dpamt_static_bytes + r.metadata_bytes)
         self.assertTrue(90 < ratio < 110, ratio)
 
     def test_static_pamt_is_about_0_4_percent(self):
         r = sim(1 * TiB)
         self.assertAlmostEqual(r.static_pamt_bytes / TiB, 16 / 4096, places=4)
-        self.assertEqual(r.metadata_bytes, 2 * MiB)
 
     def test_partial_units_round_up(self):
         # 1 GiB + 4 KiB: two 1G entries, 513 2M entries, 262145 4K entries
         r = sim(GiB + 4 * KiB)
         self.assertEqual(r.static_levels, {"1g": 32, "2m": 513 * 16, "4k": 262145 * 16})
         self.assertEqual(r.dpamt_static_levels["bitmap"], 32769)   # ceil(262145 / 8)
-        self.assertEqual(r.metadata_bytes, 4096)     # 513 * 4 B, rounded up to a page
+        # 513 regions: 2052 B of counts in a page, 9 longs of pending bits,
+        # 513 // 16 = 32 buckets -> the minimum of 64, 512 B per table
+        self.assertEqual(r.metadata_bytes, 4096 + 72 + 3 * 512)
 
     def test_entry_size_and_bitmap_bits(self):
         r = sim(256 * GiB, "1G", entry_size=8, bitmap_bits=2)
@@ -76,6 +81,43 @@ class HostMath(unittest.TestCase):
         r = sim(256 * GiB, "1G", entry_size=20)
         self.assertEqual(r.pair_size, 12 * KiB)             # 10240 B rounded up to pages
         self.assertEqual(r.physical_min_bytes, 512 * 512 * 20)
+
+
+class KernelMetadata(unittest.TestCase):
+    """The kernel's metadata as tdx_pamt_init() (pamt.c, v2) sizes it: an atomic_t per
+    2 MiB region from address 0 to the end of TDX memory (page-aligned), a pending bit per
+    region in longs, and three hash tables of roundup_pow_of_two(max(regions / 16, 64))
+    8-byte buckets. The values below are worked out by hand."""
+
+    def test_1_tib(self):
+        # 2^19 regions: counts 2^19 * 4 = 2 MiB; pending 2^19 / 64 longs * 8 = 64 KiB;
+        # buckets 2^19 / 16 = 2^15, 2^15 * 8 B = 256 KiB per table.
+        self.assertEqual(kernel_metadata(TiB), {"refcounts": 2097152,
+                                                "pending_bitmap": 65536,
+                                                "hash_tables": 3 * 262144})
+        r = sim(TiB)
+        self.assertEqual(r.metadata_bytes, 2949120)          # 2.8125 MiB
+        self.assertEqual(r.metadata_bytes, 2 * MiB + 64 * KiB + 3 * 256 * KiB)
+        self.assertEqual(round(100 * r.metadata_bytes / TiB, 6), 0.000268)
+
+    def test_bucket_count_rounds_up_to_a_power_of_two(self):
+        # 3 GiB: 1536 regions, 1536 // 16 = 96 -> 128 buckets (1 KiB per table);
+        # counts 6144 B -> 8 KiB; pending 24 longs = 192 B
+        self.assertEqual(sim(3 * GiB).metadata_bytes, 8192 + 192 + 3 * 1024)
+        # 1.5 TiB: 786432 regions, 49152 -> 65536 buckets (512 KiB per table);
+        # counts 3 MiB; pending 12288 longs = 96 KiB
+        self.assertEqual(sim(3 * TiB // 2).metadata_bytes, 3 * MiB + 96 * KiB + 3 * 512 * KiB)
+
+    def test_small_host_has_64_buckets(self):
+        # 4 MiB: 2 regions; 8 B of counts in a page, one long, 64 buckets of 8 B per table
+        self.assertEqual(sim(4 * MiB).metadata_bytes, 4096 + 8 + 3 * 512)
+
+    def test_a_record_per_pair(self):
+        r = sim(256 * GiB, "1G", "2G:touched=0.5:layout=scattered")
+        self.assertEqual(r.metadata_bytes, 737280)           # does not depend on the TDs
+        self.assertEqual(r.pair_record_bytes, r.pair_regions * 120)
+        self.assertEqual(r.dpamt_total_bytes, r.dpamt_static_bytes + r.pair_bytes +
+                         737280 + r.pair_regions * 120)
 
 
 class TdMath(unittest.TestCase):
@@ -89,8 +131,9 @@ class TdMath(unittest.TestCase):
         # the TD's share of static PAMT: 1075843072 / 256
         self.assertEqual(row.static_equivalent_bytes, 4202512)
         self.assertEqual(row.saved_bytes, 4202512 - 4 * MiB)
-        self.assertEqual(r.dpamt_total_bytes, 10489856 + 4 * MiB + 512 * KiB)
-        self.assertEqual(r.saved_bytes, 1060634624)
+        # static part + pairs + metadata + 512 records of 120 B
+        self.assertEqual(r.dpamt_total_bytes, 10489856 + 4 * MiB + 737280 + 61440)
+        self.assertEqual(r.saved_bytes, 1060360192)
 
     def test_touched_fractions_contiguous(self):
         # 1 GiB = 262144 pages = 512 regions. 2 MiB pages = floor(262144 * (1 - f) / 512);
@@ -168,10 +211,10 @@ class TdMath(unittest.TestCase):
 
     def test_everything_4k_costs_more_than_static(self):
         # If every region holds a 4K page, the pairs are the whole 4K level and DPAMT
-        # costs bitmap + refcounts more than static PAMT.
+        # costs the bitmap, the metadata and a record per region more than static PAMT.
         r = sim(256 * GiB, "256G")
         self.assertEqual(r.pair_bytes, r.static_levels["4k"])
-        self.assertEqual(r.saved_bytes, -(8 * MiB + 512 * KiB))
+        self.assertEqual(r.saved_bytes, -(8 * MiB + 737280 + 131072 * 120))
         self.assertLess(r.saved_percent, 0)
 
     def test_json_fields(self):
@@ -180,19 +223,24 @@ class TdMath(unittest.TestCase):
         self.assertEqual((status, err), (0, ""))
         doc = json.loads(out)
         for key in ("static_pamt_bytes", "dpamt_static_bytes", "pair_bytes", "metadata_bytes",
-                    "dpamt_total_bytes", "saved_bytes", "physical_min_bytes"):
+                    "pair_record_bytes", "dpamt_total_bytes", "saved_bytes",
+                    "physical_min_bytes"):
             self.assertIsInstance(doc[key], int, key)
         self.assertEqual(doc["static_pamt_bytes"], 1075843072)
         self.assertEqual(doc["dpamt_static_bytes"], 10489856)
-        self.assertEqual(doc["metadata_bytes"], 524288)
+        self.assertEqual(doc["metadata_bytes"], 737280)
+        self.assertEqual(doc["metadata_parts"], {"refcounts": 524288, "pending_bitmap": 16384,
+                                                 "hash_tables": 196608})
         # 1G: 512 pairs. 2 x 2G at 50%: 512 2 MiB pages and 262144 scattered 4K pages each;
         # the pool is 131072 - 2 * 512 - 512 = 129536 regions < 2 * 262144, so they get
         # every region that is left.
         self.assertEqual(doc["pair_regions"], 512 + 129536)
         self.assertEqual(doc["pair_regions"] + 2 * 512, doc["regions_2m"])
         self.assertEqual(doc["pair_bytes"], (512 + 129536) * 8192)
+        self.assertEqual(doc["pair_record_bytes"], (512 + 129536) * 120)
         self.assertEqual(doc["dpamt_total_bytes"],
-                         doc["dpamt_static_bytes"] + doc["pair_bytes"] + doc["metadata_bytes"])
+                         doc["dpamt_static_bytes"] + doc["pair_bytes"] + doc["metadata_bytes"] +
+                         doc["pair_record_bytes"])
         self.assertEqual(doc["saved_bytes"], doc["static_pamt_bytes"] - doc["dpamt_total_bytes"])
         self.assertAlmostEqual(doc["saved_percent"],
                                100 * doc["saved_bytes"] / doc["static_pamt_bytes"], places=3)
@@ -216,8 +264,9 @@ class TextOutput(unittest.TestCase):
         self.assertRegex(out, r"Static PAMT \(all at boot\)\s+1\.0 GiB\s+0\.391%")
         self.assertRegex(out, r"static part \(1G \+ 2M \+ bitmap\)\s+10\.0 MiB\s+0\.004%")
         self.assertRegex(out, r"page pairs \(512 x 8 KiB\)\s+4\.0 MiB")
-        self.assertRegex(out, r"kernel metadata \(refcounts\)\s+512\.0 KiB")
-        self.assertRegex(out, r"Saved\s+1011\.5 MiB\s+98\.6% of static PAMT")
+        self.assertRegex(out, r"kernel metadata \(counts, hashes\)\s+720\.0 KiB")
+        self.assertRegex(out, r"pair records \(512 x 120 B\)\s+60\.0 KiB")
+        self.assertRegex(out, r"Saved\s+1011\.2 MiB\s+98\.6% of static PAMT")
 
     def test_idle_host(self):
         text = format_text(sim(1 * TiB))
