@@ -16,12 +16,16 @@ STATS_DYNAMIC = {
     "pair-installs": 300,
     "cache-bytes": 80 << 10,
 }
+# The kernel's metadata on that host (pamt.c, v2): counts, pending bits and hash tables
+# for 1 TiB (2 MiB + 64 KiB + 3 x 256 KiB), and a 120-byte record for each of the 1280
+# installed pairs (dynamic-bytes) and the 10 pairs in the TD's vCPU caches (cache-bytes)
+METADATA = 2949120 + (1280 + 10) * 120
 HOST_DYNAMIC = {
     "status": "available",
     "mode": "dynamic",
     "static-bytes": 41959424,
     "dynamic-bytes": 20 << 20,
-    "metadata-bytes": 2 << 20,
+    "metadata-bytes": METADATA,
     "static-equivalent-bytes": 4303372288,
     "leaked-bytes": 0,
 }
