@@ -10,6 +10,11 @@
 # this work).  WORKDIR/obj is kept and compilers go through ccache, so a
 # second run only recompiles what changed.
 #
+# With BOOT_QEMU and BOOT_FIRMWARE set (a QEMU binary and its firmware
+# dir), every patch from the one that enables Dynamic PAMT on (subject
+# "Enable Dynamic PAMT") also builds bzImage and boots it under QEMU TCG,
+# and its KUnit suites (the tdx_dpamt suite among them) must pass.
+#
 # KERNEL_EXTRA_CONFIGS selects extra config fragments (see build-kernel.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -74,12 +79,36 @@ all_objs=$(for p in "${patches[@]}"; do objects_of "$pdir/$p"; done | sort -u)
 pass=0
 fail=0
 i=0
+booting=
+
+# boot_kunit N PATCH: build bzImage at this point of the series and run it.
+boot_kunit() {
+	local n=$1 p=$2
+	if "$TOP/scripts/build-kernel.sh" "$tree" "$work/obj" bzImage >"$work/bzimage-$n.log" 2>&1 &&
+		/usr/bin/python3 "$TOP/scripts/run-kunit.py" --qemu "$BOOT_QEMU" \
+			--firmware "$BOOT_FIRMWARE" --kernel "$work/obj/arch/x86/boot/bzImage" \
+			--linux-src "$tree" --require-suite tdx_dpamt \
+			--log "$work/boot-$n.log" >"$work/kunit-$n.log" 2>&1; then
+		echo "ok $n - $p boots and passes KUnit ($(tail -n 1 "$work/kunit-$n.log"))"
+		pass=$((pass + 1))
+	else
+		echo "not ok $n - $p: bzImage build or KUnit boot failed:"
+		tail -n 3 "$work/bzimage-$n.log" "$work/kunit-$n.log" 2>/dev/null | sed 's/^/    /'
+		fail=$((fail + 1))
+	fi
+}
 for p in "${patches[@]}"; do
 	i=$((i + 1))
 	if ! pgit -C "$tree" am -q "$pdir/$p" >"$work/am.log" 2>&1; then
 		echo "not ok $i - $p does not apply: $(head -n 1 "$work/am.log")"
 		fail=$((fail + 1))
 		break
+	fi
+	if [ -n "${BOOT_QEMU:-}" ] && grep -q '^Subject: .*Enable Dynamic PAMT' "$pdir/$p"; then
+		booting=1
+	fi
+	if [ -n "$booting" ]; then
+		boot_kunit "$i" "$p"
 	fi
 	objs=$(objects_of "$pdir/$p")
 	if touches_header "$pdir/$p"; then
@@ -107,5 +136,9 @@ for p in "${patches[@]}"; do
 		fail=$((fail + 1))
 	fi
 done
+if [ -n "${BOOT_QEMU:-}" ] && [ -z "$booting" ]; then
+	echo "not ok - no patch enables Dynamic PAMT (subject \"Enable Dynamic PAMT\"): nothing booted"
+	fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

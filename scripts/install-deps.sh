@@ -30,6 +30,8 @@ pkgs=(
 	seabios qemu-system-data ipxe-qemu
 	# tests: formal model, sanitizers, plots
 	spin libclang-rt-14-dev python3-matplotlib
+	# checkpatch's SPDX check (scripts/spdxcheck.py)
+	python3-ply python3-git
 )
 bpo=(meson python3-pycotap)
 # Debian's own libvirt for the libvirt suite, which runs a private libvirtd of

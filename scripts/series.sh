@@ -23,7 +23,9 @@
 #
 # The cover letter (0000-cover-letter.patch) is kept across checkout and
 # export: its subject and text live in the branch description while the
-# series is checked out.
+# series is checked out, and its version ("[PATCH v2 0/16]") in the tree's
+# git config series.version ("git config series.version 3" before an
+# export posts the next one).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -107,6 +109,14 @@ print(subj + '\n\n' + body)
 EOF
 }
 
+# The version of the posted series: N of "[PATCH vN ...]", 1 without one.
+cover_version() {
+	local c
+	c=$(cover_letter)
+	[ -n "$c" ] || { echo 1; return; }
+	sed -n 's/^Subject: \[[^]]* v\([0-9][0-9]*\) [^]]*\].*/\1/p;T;q' "$c" | grep . || echo 1
+}
+
 # prepare_tree DIR [BASE]: a fresh clone of the base at DIR.
 prepare_tree() {
 	local d=$1 base=${2:-}
@@ -117,6 +127,7 @@ prepare_tree() {
 	pgit -C "$d" checkout -q -B series "$(pgit -C "$base" rev-parse HEAD)"
 	pgit -C "$d" tag -f base >/dev/null
 	pgit -C "$d" config branch.series.description "$(cover_description)"
+	pgit -C "$d" config series.version "$(cover_version)"
 }
 
 # dirty_reason DIR: why DIR holds work that a reset would lose, or nothing.
@@ -186,6 +197,8 @@ export)
 		# merged yet: QEMU's rules want it posted as an RFC.
 		prefix=PATCH
 		[ "$kind" = qemu ] && prefix="RFC PATCH"
+		version=$(git -C "$dir" config --get series.version || echo 1)
+		[ "$version" -le 1 ] || prefix="$prefix v$version"
 		pgit -C "$dir" format-patch -q --cover-letter --cover-from-description=subject \
 			--subject-prefix="$prefix" --base=base --no-signature --zero-commit \
 			-o "$out" base..HEAD
@@ -216,11 +229,17 @@ check)
 		[ -n "$p" ] || continue
 		n=$((n + 1))
 		if [ "$kind" = linux ]; then
-			opts=(--strict --quiet)
+			# The base is a tarball imported into git without its
+			# history, so checkpatch cannot look up the commit that
+			# a Fixes: tag names.
+			opts=(--strict --quiet --ignore UNKNOWN_COMMIT_ID)
 		else
 			opts=(--terse)
 		fi
-		if ! (cd "$tmpd/tree" && perl scripts/checkpatch.pl "${opts[@]}" "$p") >"$tmpd/cp.log" 2>&1; then
+		# Debian's python3 (with ply and git) for checkpatch's SPDX check,
+		# whatever python3 comes first in PATH.
+		if ! (cd "$tmpd/tree" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl "${opts[@]}" "$p") \
+			>"$tmpd/cp.log" 2>&1; then
 			echo "checkpatch: $(basename "$p"):"
 			sed 's/^/    /' "$tmpd/cp.log"
 			fail=1

@@ -126,9 +126,8 @@ MUTANTS = [
     ("charge-plain-write", "the charge of a reused pair written with a plain store",
      [("\tWRITE_ONCE(pair->charge, charge);", "\tpair->charge = charge;")],
      ["stress-2-regions", "stress"], "tsan"),
-    ("mce-no-page-table", "tdx_pamt_is_pair_page() answers from the region table only",
-     [("\thlist_for_each_entry_rcu(link, pamt_page_bucket(pfn), node) {\n\t\tif (link->pfn == pfn) {",
-       "\thlist_for_each_entry_rcu(link, pamt_page_bucket(pfn), node) {\n\t\tif (link->pfn == pfn + 1) {")],
+    ("mce-no-page-table", "tdx_pamt_is_pair_page() misses page 0 of a pair",
+     [("\t\tif (page_to_pfn(pair->page[0]) == pfn)\n", "\t\tif (page_to_pfn(pair->page[0]) == pfn + 1)\n")],
      ["pair-page-recognition"]),
 ]
 

@@ -54,6 +54,7 @@ static int harness_quiet_flag;
 static uint64_t fail_alloc_at_n;		/* absolute alloc_calls index */
 static unsigned int fail_alloc_ppm;
 
+__thread struct task_struct harness_current_task;
 static __thread uint64_t t_rng = 0x2545F4914F6CDD1DULL;
 static __thread int t_lock_depth;
 static __thread int t_irq_off;
@@ -568,6 +569,7 @@ void bitmap_free(const unsigned long *bitmap)
 	kfree(bitmap);
 }
 
+#ifndef HARNESS_BENCH
 void might_alloc(gfp_t gfp)
 {
 	if ((gfp & __GFP_DIRECT_RECLAIM) && (t_lock_depth || t_irq_off || t_softirq))
@@ -576,6 +578,7 @@ void might_alloc(gfp_t gfp)
 	if (t_mmu_lock)
 		harness_note_bug(HBUG_ALLOC_MMU_LOCK, "might_alloc(%#x)", gfp);
 }
+#endif
 
 void *kzalloc(size_t size, gfp_t gfp)
 {

@@ -49,8 +49,10 @@ void harness_preempt(void);
 
 static inline void harness_preempt_point(void)
 {
+#ifndef HARNESS_BENCH
 	if (__builtin_expect(__atomic_load_n(&harness_preempt_ppm, __ATOMIC_RELAXED), 0))
 		harness_preempt();
+#endif
 }
 
 typedef struct { int counter; } atomic_t;
@@ -572,7 +574,11 @@ void *kzalloc_node(size_t size, gfp_t gfp, int nid);
 void *kvzalloc(size_t size, gfp_t gfp);
 void kvfree(const void *p);
 /* checks, like lockdep and might_sleep(), that @gfp fits the context */
+#ifndef HARNESS_BENCH
 void might_alloc(gfp_t gfp);
+#else
+static inline void might_alloc(gfp_t gfp) { (void)gfp; }
+#endif
 void kfree(const void *p);
 void *vzalloc(unsigned long size);
 void *vmalloc(unsigned long size);

@@ -17,6 +17,18 @@
 #define KUNIT_STATIC_STUB_REDIRECT(fn, ...) do { } while (0)
 #define EXPORT_SYMBOL_IF_KUNIT(sym)
 
+/*
+ * pamt.c runs its removal work on behalf of a KUnit test that set itself
+ * with tdx_pamt_set_kunit_test(); the harness never does, but the code
+ * reads and restores current->kunit_test around the work.
+ */
+struct kunit;
+struct task_struct {
+	struct kunit *kunit_test;
+};
+extern __thread struct task_struct harness_current_task;
+#define current (&harness_current_task)
+
 #define noinline __attribute__((noinline))
 #define __init
 #define __exit
