@@ -15,6 +15,10 @@
 # "Enable Dynamic PAMT") also builds bzImage and boots it under QEMU TCG,
 # and its KUnit suites (the tdx_dpamt suite among them) must pass.
 #
+# It also fails a patch after which the kernel enables Dynamic PAMT while
+# KVM takes no PAMT reference yet (TDs could not be created on a host whose
+# TDX module supports it).
+#
 # KERNEL_EXTRA_CONFIGS selects extra config fragments (see build-kernel.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -103,6 +107,15 @@ for p in "${patches[@]}"; do
 		echo "not ok $i - $p does not apply: $(head -n 1 "$work/am.log")"
 		fail=$((fail + 1))
 		break
+	fi
+	# A host whose module has Dynamic PAMT cannot create a TD while the
+	# kernel switches the feature on (tdx_pamt_init() in tdx.c) and KVM
+	# takes no PAMT reference for the pages it gives the module: no TDX
+	# host here can show it, the source can.
+	if pgit -C "$tree" grep -q 'tdx_pamt_init(' -- arch/x86/virt/vmx/tdx/tdx.c &&
+		! pgit -C "$tree" grep -q 'tdx_pamt_get' -- arch/x86/kvm/vmx/tdx.c; then
+		echo "not ok $i - $p: Dynamic PAMT is enabled before KVM takes PAMT references"
+		fail=$((fail + 1))
 	fi
 	if [ -n "${BOOT_QEMU:-}" ] && grep -q '^Subject: .*Enable Dynamic PAMT' "$pdir/$p"; then
 		booting=1
