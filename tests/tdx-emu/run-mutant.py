@@ -55,11 +55,15 @@ MUTANTS = {
         caught=r'FAILED +KUnit tdx_dpamt_live'),
     'no-clflush': dict(
         doc='PAMT.ADD plumbing: pair pages handed over without CLFLUSH of the host\'s lines',
-        file='arch/x86/virt/vmx/tdx/tdx.c',
-        # (within the function: no line that is a lone closing brace)
-        find=r'(\nu64 tdh_phymem_pamt_add\((?:(?!\n\}\n).)*?)'
-             r'tdx_clflush_pfn\([^;]*;\s*tdx_clflush_pfn\([^;]*;',
-        repl=r'\g<1>',
+        # v2 flushes when it allocates a pair, v1 in the ADD wrapper
+        sites=[('arch/x86/virt/vmx/tdx/pamt.c',
+                r'(\n\s*)clflush_cache_range\(page_address\(pair->page\[i\]\), PAGE_SIZE\);',
+                r'\g<1>/* mutant: no clflush */'),
+               # (within the function: no line that is a lone closing brace)
+               ('arch/x86/virt/vmx/tdx/tdx.c',
+                r'(\nu64 tdh_phymem_pamt_add\((?:(?!\n\}\n).)*?)'
+                r'tdx_clflush_pfn\([^;]*;\s*tdx_clflush_pfn\([^;]*;',
+                r'\g<1>')],
         # no PAMT.ADD runs at boot: the live KUnit suite makes them
         scenario='dpamt', needs_live=True,
         caught=r'FAILED +module: pair pages flushed before PAMT\.ADD'),
@@ -67,13 +71,17 @@ MUTANTS = {
 
 
 def apply_mutant(src, m):
-    path = os.path.join(src, m['file'])
-    with open(path) as f:
-        text = f.read()
-    new, n = re.subn(m['find'], m['repl'], text, count=1, flags=re.S)
-    if n != 1:
-        sys.exit(f'error: mutant does not apply: /{m["find"]}/ not found in {m["file"]} '
-                 f'(update tests/tdx-emu/run-mutant.py for the current series)')
+    # the first site that matches (series versions differ)
+    for file, find, repl in m.get('sites', [(m.get('file'), m.get('find'), m.get('repl'))]):
+        path = os.path.join(src, file)
+        with open(path) as f:
+            text = f.read()
+        new, n = re.subn(find, repl, text, count=1, flags=re.S)
+        if n == 1:
+            break
+    else:
+        sys.exit(f'error: mutant does not apply: none of its patterns is found in the kernel '
+                 f'tree (update tests/tdx-emu/run-mutant.py for the current series)')
     tmp = path + '.mutant-tmp'
     with open(tmp, 'w') as f:
         f.write(new)
