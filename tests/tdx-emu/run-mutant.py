@@ -12,8 +12,10 @@ that fails for another reason (no boot, ...) is a failure of this test.
 
 The mutant tree is a hard-linked copy of TREE (cheap, and unchanged files
 keep their timestamps); the mutated file is written anew, so the original
-tree is never touched.  Each mutant keeps its object dir under DIR across
-runs, so a rebuild compiles the mutated file and links.  --list prints the
+tree is never touched.  All mutants share one object dir under DIR, kept
+across runs: a mutant costs the files its mutation (and the previous
+mutant's, restored with a fresh timestamp) touch, and the link.  Only one
+mutant may run at a time (meson runs them alone).  --list prints the
 mutants.
 """
 
@@ -86,19 +88,33 @@ def apply_mutant(src, m):
     with open(tmp, 'w') as f:
         f.write(new)
     os.replace(tmp, path)       # a new inode: the hard link to TREE is broken
+    return file
 
 
 def build(args, name, m):
-    root = os.path.join(os.path.abspath(args.work), name)
+    root = os.path.abspath(args.work)
     src = os.path.join(root, 'linux')
     obj = os.path.join(root, 'obj')
+    mutated = os.path.join(root, 'mutated')
     if os.path.exists(src):
         shutil.rmtree(src)
     os.makedirs(root, exist_ok=True)
     subprocess.run(['cp', '-al', os.path.abspath(args.linux_src), src], check=True)
-    apply_mutant(src, m)
+    # The hard links give the last mutant's file its old timestamp back,
+    # older than the objects built from the mutated text: a fresh copy
+    # makes kbuild rebuild them from the original.
+    if os.path.exists(mutated):
+        with open(mutated) as f:
+            for rel in f.read().split():
+                path = os.path.join(src, rel)
+                if os.path.exists(path):
+                    shutil.copyfile(path, path + '.fresh')
+                    os.replace(path + '.fresh', path)
+    rel = apply_mutant(src, m)
+    with open(mutated, 'w') as f:
+        f.write(rel + '\n')
     env = dict(os.environ, KERNEL_EXTRA_CONFIGS='../tests/tdx-emu/kernel.config')
-    log = os.path.join(root, 'build.log')
+    log = os.path.join(root, f'build-{name}.log')
     print(f'building mutant {name}: {m["doc"]} (log: {log})', flush=True)
     with open(log, 'w') as f:
         r = subprocess.run(['nice', os.path.join(TOP, 'scripts/build-kernel.sh'), src, obj,
