@@ -91,6 +91,29 @@ def apply_mutant(src, m):
     return file
 
 
+# Not a mutant: tests/tdx-emu/kernel/tdx_emu_exerciser.c built into the
+# patched kernel drives the module's TD page lifecycle and the statuses a
+# normal boot never reaches; the scenario must pass and every step too.
+EXERCISER = dict(
+    doc='the emulated module\'s TD page lifecycle and error statuses, driven '
+        'from a test kernel (tests/tdx-emu/kernel/tdx_emu_exerciser.c)',
+    scenario='numa-2',
+    min_steps=30)
+EXERCISER_SRC = os.path.join(HERE, 'kernel/tdx_emu_exerciser.c')
+EXERCISER_DIR = 'arch/x86/virt/vmx/tdx'
+
+
+def add_exerciser(src):
+    shutil.copyfile(EXERCISER_SRC, os.path.join(src, EXERCISER_DIR, 'tdx_emu_exerciser.c'))
+    mk = os.path.join(src, EXERCISER_DIR, 'Makefile')
+    with open(mk) as f:
+        text = f.read()
+    with open(mk + '.tmp', 'w') as f:
+        f.write(text + 'obj-y += tdx_emu_exerciser.o\n')
+    os.replace(mk + '.tmp', mk)
+    return os.path.join(EXERCISER_DIR, 'Makefile')
+
+
 def build(args, name, m):
     root = os.path.abspath(args.work)
     src = os.path.join(root, 'linux')
@@ -110,7 +133,7 @@ def build(args, name, m):
                 if os.path.exists(path):
                     shutil.copyfile(path, path + '.fresh')
                     os.replace(path + '.fresh', path)
-    rel = apply_mutant(src, m)
+    rel = add_exerciser(src) if m is EXERCISER else apply_mutant(src, m)
     with open(mutated, 'w') as f:
         f.write(rel + '\n')
     env = dict(os.environ, KERNEL_EXTRA_CONFIGS='../tests/tdx-emu/kernel.config')
@@ -126,9 +149,42 @@ def build(args, name, m):
     return os.path.join(obj, 'arch/x86/boot/bzImage')
 
 
+def run_exerciser(args):
+    m = EXERCISER
+    image = build(args, 'exerciser', m)
+    rest = [a for a in args.rest if a != '--']
+    cmd = [sys.executable, os.path.join(HERE, 'run-emu.py'), '--kernel', image,
+           '--scenario', m['scenario']] + rest
+    print('running: ' + ' '.join(cmd), flush=True)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(r.stdout, end='')
+    console = re.search(r'console: (\S+);', r.stdout)
+    lines = open(console.group(1)).read().splitlines() if console else []
+    steps = [l for l in lines if 'TDXEMU-EXERCISER: ' in l]
+    for l in steps:
+        print(l[l.index('TDXEMU-EXERCISER: '):])
+    fails = [l for l in steps if 'TDXEMU-EXERCISER: FAIL' in l]
+    oks = [l for l in steps if 'TDXEMU-EXERCISER: ok' in l]
+    done = any('TDXEMU-EXERCISER: done' in l for l in steps)
+    why = ('the scenario failed' if r.returncode else
+           'the exerciser did not finish' if not done else
+           f'{len(fails)} step(s) failed' if fails else
+           f'only {len(oks)} steps ran (at least {m["min_steps"]})'
+           if len(oks) < m['min_steps'] else None)
+    if why:
+        print(f'error: module exerciser: {why}')
+        print('0 passed, 1 failed')
+        return 1
+    print(f'module exerciser: {len(oks)} steps passed')
+    print('1 passed, 0 failed')
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--mutant')
+    ap.add_argument('--exerciser', action='store_true',
+                    help='build the module exerciser in, and expect success')
     ap.add_argument('--list', action='store_true')
     ap.add_argument('--linux-src')
     ap.add_argument('--work')
@@ -138,6 +194,8 @@ def main():
         for n, m in MUTANTS.items():
             print(f'{n:16} {m["doc"]}')
         return 0
+    if args.exerciser:
+        return run_exerciser(args)
     if args.mutant not in MUTANTS:
         print(f'error: unknown mutant {args.mutant!r} (see --list)', file=sys.stderr)
         return 2
