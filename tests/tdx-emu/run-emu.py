@@ -221,6 +221,13 @@ def boot(cmd, timeout, log, errlog):
     if buf:
         lines.append(buf.decode('utf-8', 'replace'))
         log.write(lines[-1] + '\n')
+    if not timed_out:
+        # The console closes before QEMU's exit notifiers have run (the
+        # module writes its last report lines there): let it finish.
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            timed_out = True
     if proc.poll() is None:
         proc.kill()
     proc.wait()
