@@ -297,6 +297,26 @@ static struct region *pfn_region(unsigned long pfn)
 	return &m_regions[pfn_idx(pfn) / TDXM_PAGES_PER_2M];
 }
 
+/*
+ * Which page of a region's pair (0 or 1) holds the PAMT entry of a typed
+ * 4K user; 0 when the users are not typed (counted only).
+ */
+static uint64_t first_used_half(struct region *r)
+{
+	unsigned long first = (unsigned long)(r - m_regions) * TDXM_PAGES_PER_2M;
+	unsigned long half = TDXM_PAGES_PER_2M / 2;
+
+	for (unsigned long i = 0; i < half; i++)
+		if (first + i < m_npages &&
+		    __atomic_load_n(&m_pstate[first + i], RLX) == P_TD)
+			return 0;
+	for (unsigned long i = half; i < TDXM_PAGES_PER_2M; i++)
+		if (first + i < m_npages &&
+		    __atomic_load_n(&m_pstate[first + i], RLX) == P_TD)
+			return 1;
+	return 0;
+}
+
 /* Check the "page size + HPA" RCX operand; returns the region or NULL. */
 static struct region *check_rcx(uint64_t rcx, const char *leaf, uint64_t *err)
 {
@@ -469,10 +489,14 @@ uint64_t tdxm_pamt_add(uint64_t rcx, uint64_t rdx, uint64_t r8)
 		goto unlock;
 	}
 	none = P_NONE;
-	if (p0 == p1 || !__atomic_compare_exchange_n(&m_pstate[pfn_idx(p0)], &none,
-						     P_PAIR, false, RLX, RLX)) {
+	/*
+	 * As tdh_phymem_pamt_add.c: the bitmap bit of page 0 is set first, so
+	 * the same page twice is refused on page 1 (R8).
+	 */
+	if (!__atomic_compare_exchange_n(&m_pstate[pfn_idx(p0)], &none,
+					 P_PAIR, false, RLX, RLX)) {
 		tdxm_note_violation(TDXM_V_PAGE_NOT_FREE, "pair page %#llx (state %d)",
-				    (unsigned long long)rdx, p0 == p1 ? -1 : none);
+				    (unsigned long long)rdx, none);
 		err = S_PAGE_NOT_FREE | TDXM_OPND_RDX;
 		goto unlock;
 	}
@@ -578,7 +602,11 @@ uint64_t tdxm_pamt_remove(uint64_t rcx, uint64_t *rdx, uint64_t *r8)
 		tdxm_note_violation(TDXM_V_REMOVE_USERS, "region %#llx has %u 4K users",
 				    (unsigned long long)(rcx & TDXM_HPA_MASK), users);
 		__atomic_store_n(&r->has_pair, 1, RLX);
-		err = S_PAMT_PAGE_NOT_EMPTY;	/* detail: index of the busy page */
+		/*
+		 * The operand id is the pair page that holds a used entry: page 0
+		 * has the entries of the region's first 256 4K pages.
+		 */
+		err = S_PAMT_PAGE_NOT_EMPTY | first_used_half(r);
 		goto unlock;
 	}
 	*rdx = pa[0];
@@ -648,7 +676,8 @@ uint64_t tdxm_page_rdmd(uint64_t rcx, uint64_t out[6])
 	if (level == TDXM_PS_2M) {
 		out[2] = TDXM_PS_2M;
 		if (__atomic_load_n(&r->has_pair, RLX)) {
-			out[0] = TDXM_PT_PAMT;
+			/* phymem_page_rdmd_pt_ret_t: a PAMT node is non-leaf */
+			out[0] = TDXM_PT_PAMT | TDXM_RDMD_NON_LEAF;
 			out[4] = __atomic_load_n(&r->pair[0], RLX);
 			out[5] = __atomic_load_n(&r->pair[1], RLX);
 		}
