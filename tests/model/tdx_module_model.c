@@ -33,6 +33,8 @@
 #define S_PAMT_PAGE_NOT_EMPTY		0xC000030600000000ULL
 #define S_MISSING_PAMT_PAGE_PAIR	0x8000030800000000ULL
 #define S_VMFAILINVALID			0x8000FF00FFFF0000ULL
+/* The class and details in bits 63:32; the operand id below. */
+#define S_STATUS_MASK			0xFFFFFFFF00000000ULL
 
 #define barrier()	__asm__ __volatile__("" ::: "memory")
 #define RLX		__ATOMIC_RELAXED
@@ -382,6 +384,11 @@ static void unlock_sh(struct region *r)
 	__atomic_fetch_sub(&r->lock, 1, RLX);
 }
 
+static bool status_busy(uint64_t status)
+{
+	return (status & S_STATUS_MASK) == S_OPERAND_BUSY;
+}
+
 static uint64_t busy(uint64_t opnd)
 {
 	__atomic_fetch_add(&m_st.busy_contended, 1, RLX);
@@ -543,6 +550,8 @@ unlock:
 out:
 	inflight_exit();
 	__atomic_fetch_add(err ? &m_st.add_err : &m_st.add_ok, 1, RLX);
+	if (status_busy(err))
+		__atomic_fetch_add(&m_st.add_busy, 1, RLX);
 	return err;
 }
 
@@ -650,6 +659,8 @@ unlock:
 out:
 	inflight_exit();
 	__atomic_fetch_add(err ? &m_st.remove_err : &m_st.remove_ok, 1, RLX);
+	if (status_busy(err))
+		__atomic_fetch_add(&m_st.remove_busy, 1, RLX);
 	return err;
 }
 

@@ -53,6 +53,8 @@
 #define TDXM_OPND_R8		8
 
 /* Page types (PAMT entry PT field), as RDMD reports them in RCX[7:0] */
+/* RDMD RCX bit 63: the entry is a PAMT node (a 2M entry holding a pair) */
+#define TDXM_RDMD_NON_LEAF	(1ULL << 63)
 #define TDXM_PT_NDA		0
 #define TDXM_PT_RSVD		1
 #define TDXM_PT_REG		3
@@ -119,6 +121,7 @@ struct tdxm_stats {
 	uint64_t calls;			/* SEAMCALLs issued to the model     */
 	uint64_t add_ok, remove_ok;	/* successful ones                   */
 	uint64_t add_err, remove_err;	/* failed ones (any reason)          */
+	uint64_t add_busy, remove_busy;	/* of those, TDX_OPERAND_BUSY        */
 	uint64_t wbinvd_ok, wbinvd_err;
 	uint64_t injected;		/* faults injected                   */
 	uint64_t busy_injected;

@@ -949,7 +949,16 @@ static int mode_seamcalls(void)
 			     sreg[r].users, harness_pamt_ref(r));
 	}
 	uint64_t adds = m1.add_ok - m0.add_ok, rms = m1.remove_ok - m0.remove_ok;
-	uint64_t add_err = m1.add_err - m0.add_err, rm_err = m1.remove_err - m0.remove_err;
+	/*
+	 * TDX_OPERAND_BUSY is the module's answer while another SEAMCALL
+	 * (here the removal work's PAGE.WBINVD or REMOVE) holds a PAMT entry
+	 * the ADD or REMOVE needs; pamt.c retries it.  Those retries are
+	 * counted apart: they are the module's locking, not a transition
+	 * pamt.c should not have made.
+	 */
+	uint64_t add_busy = m1.add_busy - m0.add_busy, rm_busy = m1.remove_busy - m0.remove_busy;
+	uint64_t add_err = m1.add_err - m0.add_err - add_busy;
+	uint64_t rm_err = m1.remove_err - m0.remove_err - rm_busy;
 	uint64_t wb_err = m1.wbinvd_err - m0.wbinvd_err;
 	uint64_t busy = m1.busy_contended - m0.busy_contended;
 	uint64_t reuses = firsts - adds;
@@ -986,7 +995,8 @@ static int mode_seamcalls(void)
 	       "\"cache_gets\": %llu, \"transitions_up\": %llu, \"transitions_down\": %llu, "
 	       "\"first_refs\": %llu, \"charges_returned\": %llu, "
 	       "\"adds\": %llu, \"reuses\": %llu, \"removes\": %llu, "
-	       "\"add_errors\": %llu, \"remove_errors\": %llu, \"wbinvd\": %llu, "
+	       "\"add_errors\": %llu, \"remove_errors\": %llu, \"add_busy_retries\": %llu, "
+	       "\"remove_busy_retries\": %llu, \"wbinvd\": %llu, "
 	       "\"wbinvd_errors\": %llu, \"busy_contended\": %llu, "
 	       "\"pairs_pending_removal_at_end\": %llu, \"redundant\": %lld, "
 	       "\"failures\": %llu, \"seconds\": %.3f, \"ok\": %s}\n",
@@ -996,6 +1006,7 @@ static int mode_seamcalls(void)
 	       (unsigned long long)down, (unsigned long long)firsts, (unsigned long long)back,
 	       (unsigned long long)adds, (unsigned long long)reuses, (unsigned long long)rms,
 	       (unsigned long long)add_err, (unsigned long long)rm_err,
+	       (unsigned long long)add_busy, (unsigned long long)rm_busy,
 	       (unsigned long long)(m1.wbinvd_ok - m0.wbinvd_ok), (unsigned long long)wb_err,
 	       (unsigned long long)busy, (unsigned long long)pending_at_end,
 	       (long long)redundant, (unsigned long long)fails, (t1 - t0) / 1e9,

@@ -73,7 +73,9 @@ TARGETS = {
                        "(median of per-repetition ratios)"),
     "redundant_seamcalls": ("==", 0, "PAMT.ADD/REMOVE beyond one ADD per 0->1 transition "
                             "of a region the module had no pair for and one REMOVE per ADD "
-                            "(failed or refused calls count), all runs, both builds"),
+                            "(failed or refused calls count; retries of a TDX_OPERAND_BUSY "
+                            "the module returned while another SEAMCALL held the entry are "
+                            "reported apart), all runs, both builds"),
     "pair_memory_ratio": ("==", 1.0, "installed pair bytes / physical minimum after every "
                           "run of the removal work, worst step of every workload"),
     "static_part_percent": ("<=", 0.005, "DPAMT static part (1G + 2M levels + bitmap) as % of "
@@ -1053,6 +1055,8 @@ def main():
         "adds_total": sum(r["adds"] for r in runs),
         "reuses_total": sum(r["reuses"] for r in runs),
         "removes_total": sum(r["removes"] for r in runs),
+        "busy_retries_total": sum(r["add_busy_retries"] + r["remove_busy_retries"]
+                                  for r in runs),
         "transitions_total": sum(r["transitions_up"] for r in runs),
         "note": "transitions counted by the bench under a per-region lock taken around "
                 "each get/put (linearised with the call); every 0->1 is a get that "
@@ -1219,9 +1223,10 @@ def summary(res):
                  r["throughput_ratio"]))
     for r in res["seamcalls"]["runs"]:
         print("seamcalls: %-8s %d thread(s): %d 0->1, ADD %d + reuse %d, REMOVE %d, "
-              "redundant %d" % ("fast" if r["fastpath_compiled"] else "tip-like",
-                                r["threads"], r["transitions_up"], r["adds"], r["reuses"],
-                                r["removes"], r["redundant"]))
+              "redundant %d, BUSY retried %d" % (
+                  "fast" if r["fastpath_compiled"] else "tip-like", r["threads"],
+                  r["transitions_up"], r["adds"], r["reuses"], r["removes"], r["redundant"],
+                  r["add_busy_retries"] + r["remove_busy_retries"]))
     mem = res["memory"]
     print("memory: %d workloads, %d checks (%d after the work ran), %d mismatches, worst "
           "ratio %.3f, simulate.py agrees: %s"
