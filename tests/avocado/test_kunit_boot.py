@@ -60,6 +60,43 @@ def parse_ktap(text):
     return results, summaries
 
 
+# The reason the live suite gives when the kernel has no TDX module.
+NO_MODULE = 'no TDX module initialised'
+
+
+def subtest_results(console, suite):
+    """[(case, ok, directive)] of the cases of @suite."""
+    part = console.split('# Subtest: %s' % suite, 1)
+    if len(part) < 2:
+        return []
+    cases = []
+    for line in part[1].splitlines():
+        m = re.match(r'^(?:\[\s*[0-9.]+\] )?\s+(ok|not ok) \d+ (\S+)(.*)$',
+                     line.rstrip('\r'))
+        if m:
+            cases.append((m.group(2), m.group(1) == 'ok',
+                          m.group(3).strip()))
+        elif RESULT_RE.match(line):
+            break
+    return cases
+
+
+def check_live_skipped(test, console, suite):
+    """A live suite (real SEAMCALLs) on a QEMU without a TDX module.
+
+    Such a boot cannot initialise TDX, so every case must skip, and for
+    that reason only: a case that runs, or skips for another reason,
+    means the kernel believed in a module that is not there.  The
+    emulator's suite (emu) runs these cases for real.
+    """
+    cases = subtest_results(console, suite)
+    test.assertTrue(cases, 'no case of %s in the KTAP output' % suite)
+    for case, ok, directive in cases:
+        test.assertTrue(ok and 'SKIP' in directive and NO_MODULE in directive,
+                        '%s.%s on a host without a TDX module: %s' %
+                        (suite, case, directive or 'ran'))
+
+
 class KunitBoot(unittest.TestCase):
     """The DPAMT KUnit suite passes and query-tdx-pamt answers."""
 
@@ -123,8 +160,11 @@ class KunitBoot(unittest.TestCase):
             self.assertTrue(ok, 'KUnit suite %s failed: %s (failed: %s)' %
                             (name, summaries.get(name, directive),
                              ', '.join(failed_cases)))
-            self.assertNotIn('SKIP', directive,
-                             'KUnit suite %s was skipped' % name)
+            if name.endswith('_live'):
+                check_live_skipped(self, kunit, name)
+            else:
+                self.assertNotIn('SKIP', directive,
+                                 'KUnit suite %s was skipped' % name)
         print('\nKUnit (%.0f s under TCG): %s; query-tdx-pamt: vm %s' %
               (elapsed, '; '.join(summaries.get(n, n + ': ok')
                                   for n, _, _ in mine), answer))
@@ -155,6 +195,27 @@ class KtapParsing(unittest.TestCase):
         self.assertEqual(summaries['tdx_dpamt'],
                          '# tdx_dpamt: pass:1 fail:1 skip:0 total:2')
         self.assertNotIn('Kernel panic', kunit_part(self.CONSOLE))
+
+    LIVE = '\n'.join([
+        '    # Subtest: tdx_dpamt_live',
+        '    1..2',
+        '    ok 1 dpamt_live_get_put # SKIP %s (tdx_dpamt tests with a model)'
+        % NO_MODULE,
+        '    ok 2 dpamt_live_cached%s',
+        '# tdx_dpamt_live: pass:0 fail:0 skip:2 total:2',
+        'ok 2 tdx_dpamt_live # SKIP',
+    ])
+
+    def test_live_skipped(self):
+        check_live_skipped(self, self.LIVE % (' # SKIP %s' % NO_MODULE),
+                           'tdx_dpamt_live')
+        self.assertEqual(len(subtest_results(self.LIVE % '',
+                                             'tdx_dpamt_live')), 2)
+        for bad in ('', ' # SKIP no free 2 MiB block of memory'):
+            with self.assertRaises(AssertionError):
+                check_live_skipped(self, self.LIVE % bad, 'tdx_dpamt_live')
+        with self.assertRaises(AssertionError):
+            check_live_skipped(self, self.CONSOLE, 'tdx_dpamt_live')
 
     def test_suite_names(self):
         old = os.environ.pop('TDX_DPAMT_KUNIT_SUITE', None)
