@@ -40,26 +40,23 @@ bpo=(meson python3-pycotap)
 # services, users and networks are not needed and would start daemons).
 norec=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	note "installing from bookworm: ${missing[*]}"
+# install_missing WHAT APT-OPTION... -- PACKAGE...: install those not installed yet
+install_missing() {
+	local what=$1 opts=() missing=() p
+	shift
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	note "installing from bookworm$what: ${missing[*]}"
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm "${missing[@]}" >/dev/null
-fi
-
-missing=()
-for p in "${norec[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	note "installing from bookworm without recommends: ${missing[*]}"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm --no-install-recommends \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm "${opts[@]}" \
 		"${missing[@]}" >/dev/null
-fi
+}
+install_missing "" -- "${pkgs[@]}"
+install_missing " without recommends" --no-install-recommends -- "${norec[@]}"
 
 need_bpo=
 for p in "${bpo[@]}"; do
