@@ -17,10 +17,10 @@ missing, or a suite named with --require-suite did not run.  Prints
 import argparse
 import os
 import re
-import selectors
-import subprocess
 import sys
 import time
+
+import qemu_console
 
 
 def boot(args, log):
@@ -29,44 +29,7 @@ def boot(args, log):
            '-L', args.firmware, '-bios', 'qboot.rom', '-accel', 'tcg',
            '-kernel', args.kernel,
            '-append', 'console=ttyS0 kunit_shutdown=reboot panic=-1 ' + args.append]
-    log.write('# ' + ' '.join(cmd) + '\n')
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + args.timeout
-    buf = b''
-    lines = []
-    seen_ktap_at = None
-    timed_out = False
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            break
-        if not sel.select(timeout=min(left, 1.0)):
-            if proc.poll() is not None:
-                break
-            continue
-        chunk = os.read(proc.stdout.fileno(), 65536)
-        if not chunk:
-            break
-        buf += chunk
-        *complete, buf = buf.split(b'\n')
-        for raw in complete:
-            line = raw.decode('utf-8', 'replace').rstrip('\r')
-            log.write(line + '\n')
-            lines.append(line)
-            if seen_ktap_at is None and 'KTAP version' in line:
-                seen_ktap_at = time.monotonic()
-    if buf:
-        lines.append(buf.decode('utf-8', 'replace'))
-        log.write(lines[-1] + '\n')
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    log.flush()
-    return proc.returncode, lines, timed_out
+    return qemu_console.run(cmd, args.timeout, log)
 
 
 def main():

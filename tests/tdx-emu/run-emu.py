@@ -27,10 +27,12 @@ import argparse
 import json
 import os
 import re
-import selectors
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'scripts'))
+import qemu_console  # noqa: E402 pylint: disable=wrong-import-position
 
 PAGE = 4096
 SZ_2M = 2 << 20
@@ -192,47 +194,9 @@ def boot(cmd, timeout, log, errlog):
     """Run QEMU, return (exit code, console lines, timed out).  QEMU's own
     messages (stderr: warnings, the module model's violation details) go to
     @errlog, so that they cannot tear the guest's console lines apart."""
-    log.write('# ' + ' '.join(cmd) + '\n')
-    log.flush()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=errlog)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buf, lines, timed_out = b'', [], False
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            break
-        if not sel.select(timeout=min(left, 1.0)):
-            if proc.poll() is not None:
-                break
-            continue
-        chunk = os.read(proc.stdout.fileno(), 65536)
-        if not chunk:
-            break
-        buf += chunk
-        *complete, buf = buf.split(b'\n')
-        for raw in complete:
-            line = raw.decode('utf-8', 'replace').rstrip('\r')
-            log.write(line + '\n')
-            lines.append(line)
-    if buf:
-        lines.append(buf.decode('utf-8', 'replace'))
-        log.write(lines[-1] + '\n')
-    if not timed_out:
-        # The console closes before QEMU's exit notifiers have run (the
-        # module writes its last report lines there): let it finish.
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    log.flush()
-    return proc.returncode, lines, timed_out
+    # The console closes before QEMU's exit notifiers have run (the module
+    # writes its last report lines there): give it time to finish.
+    return qemu_console.run(cmd, timeout, log, stderr=errlog, exit_grace=60)
 
 
 def read_report(path):
