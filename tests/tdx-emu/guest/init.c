@@ -14,15 +14,22 @@
  * At CPL 3, SEAMCALL and VMXOFF raise #UD (SIGILL) on a CPU without the
  * emulation, and #GP (SIGSEGV) on one where the kernel is in VMX root
  * operation.  Static binary, no libraries needed in the initramfs.
+ *
+ * The lines go to /dev/kmsg, not to the console directly: the kernel
+ * prints on the same serial port (the trap of each child above, for one)
+ * and could cut a line of ours in two; as log records they come out
+ * whole, in order.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,6 +101,29 @@ static void print_dir(const char *dir)
 	closedir(d);
 }
 
+/* Make stdout the kernel log, unlimited; stay on the console otherwise. */
+static void to_kmsg(void)
+{
+	int fd, sysctl;
+
+	mkdir("/dev", 0755);
+	mknod("/dev/kmsg", S_IFCHR | 0600, makedev(1, 11));
+	fd = open("/dev/kmsg", O_WRONLY);
+	if (fd < 0)
+		return;
+	/* user space writes are rate limited to 10 lines per 5 s by default */
+	sysctl = open("/proc/sys/kernel/printk_devkmsg", O_WRONLY);
+	if (sysctl < 0 || write(sysctl, "on\n", 3) != 3) {
+		if (sysctl >= 0)
+			close(sysctl);
+		close(fd);
+		return;
+	}
+	close(sysctl);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+}
+
 int main(void)
 {
 	mkdir("/proc", 0755);
@@ -101,6 +131,7 @@ int main(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	to_kmsg();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	printf("TDXEMU: begin\n");
