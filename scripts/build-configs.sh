@@ -5,8 +5,8 @@
 #
 # The series must build with KVM's TDX support off and with the TDX host
 # support off, not only in the test kernel's configuration.  For each
-# fragment kernel/no-*.config, configure WORKDIR/<fragment> from
-# kernel/kunit.config plus that fragment and build the directories the
+# fragment tests/kernel/no-*.config, configure WORKDIR/<fragment> from
+# tests/kernel/kunit.config plus that fragment and build the directories the
 # series touches (KVM, the TDX host code, the tdx-host driver), warnings
 # counted as failures.
 set -euo pipefail
@@ -17,11 +17,11 @@ tree=$1
 work=$2
 pass=0
 fail=0
-for frag in "$TOP"/kernel/no-*.config; do
+for frag in "$TOP"/tests/kernel/no-*.config; do
 	name=$(basename "$frag" .config)
 	log=$work/$name.log
 	mkdir -p "$work"
-	if KERNEL_EXTRA_CONFIGS=$(basename "$frag") "$TOP/scripts/build-kernel.sh" \
+	if KERNEL_EXTRA_CONFIGS=tests/kernel/$(basename "$frag") "$TOP/scripts/build-kernel.sh" \
 		"$tree" "$work/$name" arch/x86/kvm/ arch/x86/virt/ drivers/virt/coco/ \
 		>"$log" 2>&1 && ! grep -E '(warning|error):' "$log" | grep -vq 'override: reassigning to symbol'; then
 		echo "ok - builds with $name.config"

@@ -4,9 +4,9 @@
 # build-kernel.sh SRC OBJ [TARGET...]
 #
 # Configure the kernel tree SRC out of tree in OBJ from the fragment
-# kernel/kunit.config (plus kernel/*.config fragments named in
-# $KERNEL_EXTRA_CONFIGS) and build TARGETs (default: bzImage).  The build
-# is incremental: OBJ is kept and compilers go through ccache, so a rebuild
+# tests/kernel/kunit.config (plus the fragments named in $KERNEL_EXTRA_CONFIGS,
+# paths from the top directory) and build TARGETs (default: bzImage).  The
+# build is incremental: OBJ is kept and compilers go through ccache, so a rebuild
 # after editing one patch compiles only what that patch changes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -28,8 +28,8 @@ obj=$(cd "$obj" && pwd)
 
 frag=$obj/.tdx-dpamt.fragment
 {
-	cat "$TOP/kernel/kunit.config"
-	for f in ${KERNEL_EXTRA_CONFIGS:-}; do cat "$TOP/kernel/$f"; done
+	cat "$TOP/tests/kernel/kunit.config"
+	for f in ${KERNEL_EXTRA_CONFIGS:-}; do cat "$TOP/$f"; done
 } >"$frag.new"
 
 mk() {

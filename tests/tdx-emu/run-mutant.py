@@ -136,7 +136,7 @@ def build(args, name, m):
     rel = add_exerciser(src) if m is EXERCISER else apply_mutant(src, m)
     with open(mutated, 'w') as f:
         f.write(rel + '\n')
-    env = dict(os.environ, KERNEL_EXTRA_CONFIGS='../tests/tdx-emu/kernel.config')
+    env = dict(os.environ, KERNEL_EXTRA_CONFIGS='tests/tdx-emu/kernel.config')
     log = os.path.join(root, f'build-{name}.log')
     print(f'building mutant {name}: {m["doc"]} (log: {log})', flush=True)
     with open(log, 'w') as f:
