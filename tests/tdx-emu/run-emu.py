@@ -191,6 +191,7 @@ def qemu_cmd(args, sc, report, monitor):
     append = ('console=ttyS0 panic=-1 rdinit=/init '
               f'kunit.filter_glob={LIVE_SUITE} ' + args.append)
     cmd += ['-append', append]
+    cmd += args.qemu_arg
     return cmd
 
 
@@ -478,6 +479,8 @@ def main():
     ap.add_argument('--linux-src')
     ap.add_argument('--log-dir', default='.')
     ap.add_argument('--append', default='', help='more kernel command line')
+    ap.add_argument('--qemu-arg', action='append', default=[],
+                    help='one more QEMU argument (repeatable)')
     ap.add_argument('--timeout', type=int, default=400,
                     help='seconds before a guest that did not end counts as hung')
     args = ap.parse_args()
@@ -508,6 +511,7 @@ def main():
     # TCG boots of this kernel have, rarely (twice so far, at the switch to
     # the TSC clocksource once, cause not found), stopped printing for good.  Such a boot is tried once more, saying so, with
     # the stalled console and the vCPUs' state kept; a second stall fails.
+    stalls = 0
     for attempt in (1, 2):
         for stale in (report, monitor, stall_log):
             if os.path.exists(stale):
@@ -518,6 +522,7 @@ def main():
                                                  args.timeout, log, errlog, monitor, stall_log)
         print(f'booted in {time.monotonic() - start:.1f}s; console: {console}; '
               f'module report: {report}; QEMU messages: {qemu_log}')
+        stalls += stalled
         if not stalled or attempt == 2:
             break
         kept = console.replace('.console.log', '.stalled.console.log')
@@ -526,8 +531,10 @@ def main():
               f'"{lines[-1] if lines else ""}" (console: {kept}, vCPU state: {stall_log}); '
               f'booting once more')
     if stalled:
-        print(f'error: the console stalled for {STALL_SECONDS}s (vCPU state: {stall_log})',
-              file=sys.stderr)
+        with open(stall_log) as f:
+            cpus = sum(1 for l in f if l.startswith('CPU#'))
+        print(f'error: the console stalled for {STALL_SECONDS}s in {stalls} boot(s) (state of '
+              f'{cpus} vCPU(s) in {stall_log})', file=sys.stderr)
     if rc not in (0, None) and not lines:
         with open(qemu_log) as f:
             tail = f.read().strip().splitlines()[-5:]
