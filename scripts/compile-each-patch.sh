@@ -120,9 +120,6 @@ for p in "${patches[@]}"; do
 	if [ -n "${BOOT_QEMU:-}" ] && grep -q '^Subject: .*Enable Dynamic PAMT' "$pdir/$p"; then
 		booting=1
 	fi
-	if [ -n "$booting" ]; then
-		boot_kunit "$i" "$p"
-	fi
 	objs=$(objects_of "$pdir/$p")
 	if touches_header "$pdir/$p"; then
 		objs="$objs $all_objs"
@@ -133,12 +130,13 @@ for p in "${patches[@]}"; do
 		[ -f "$tree/${o%.o}.c" ] || continue
 		is_kbuild_object "$o" && targets+=("$o")
 	done
+	# The patch's own objects first: the bzImage build of the boot would
+	# compile them too, and its warnings would not be seen here.
+	compiled=1
 	if [ ${#targets[@]} -eq 0 ]; then
 		echo "ok $i - $p (no compiled objects touched)"
 		pass=$((pass + 1))
-		continue
-	fi
-	if "$TOP/scripts/build-kernel.sh" "$tree" "$work/obj" "${targets[@]}" >"$work/build-$i.log" 2>&1 &&
+	elif "$TOP/scripts/build-kernel.sh" "$tree" "$work/obj" "${targets[@]}" >"$work/build-$i.log" 2>&1 &&
 		! grep -E '(warning|error):' "$work/build-$i.log" >/dev/null; then
 		echo "ok $i - $p (${targets[*]})"
 		pass=$((pass + 1))
@@ -146,6 +144,13 @@ for p in "${patches[@]}"; do
 		echo "not ok $i - $p: compile failed or warned (${targets[*]}):"
 		grep -E '(warning|error):' "$work/build-$i.log" | head -n 20 | sed 's/^/    /'
 		tail -n 3 "$work/build-$i.log" | sed 's/^/    /'
+		fail=$((fail + 1))
+		compiled=
+	fi
+	if [ -n "$booting" ] && [ -n "$compiled" ]; then
+		boot_kunit "$i" "$p"
+	elif [ -n "$booting" ]; then
+		echo "not ok $i - $p: not booted, it does not compile cleanly"
 		fail=$((fail + 1))
 	fi
 done
