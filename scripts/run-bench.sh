@@ -52,7 +52,7 @@ make -s -C "$here/tests/model/bench" LINUX="$linux" BUILD="$build" \
 
 # the experiments are optional: their modifications may not apply to every tree
 exps=()
-for e in kernel-like inline-get; do
+for e in inline-get; do
 	if MODEL_CFLAGS="${BENCH_MODEL_CFLAGS:-}" \
 		"$here/tests/model/bench/experiments/build.sh" "$e" "$linux" "$build" \
 		>"$build/make-$e.log" 2>&1; then

@@ -29,9 +29,8 @@ compiled into the userspace harness of tests/model:
                  and after every run of the work exactly the physical
                  minimum; full sizes extrapolated with tools/tdxpamt/simulate.py,
                  static part and metadata from pamt.c's own code.
-  experiments   not the series: the harness's per-call hooks compiled out
-                 (kernel-like), and pamt_get() always inlined (inline-get),
-                 built from modified copies by experiments/build.sh
+  experiments   not the series: pamt_get() always inlined (inline-get),
+                 built from a modified copy by experiments/build.sh
 
 Usage: report.py --bench BIN --bench-nofast BIN [--experiment NAME=BIN ...]
                  --linux TREE --out DIR [--scale full|quick|tiny] [--command TEXT]
@@ -667,7 +666,7 @@ def plots(res, out):
     ax = axes[1]
     ins = res.get("instructions", {})
     loops = ["bare", "bare-acct", "dpamt", "dpamt-acct", "cached", "kvm", "kvm-percpu"]
-    builds = [k for k in ("fast", "kernel-like", "inline-get")
+    builds = [k for k in ("fast", "inline-get")
               if ins.get(k) and "instructions_per_pair" in ins[k]]
     wbar = 0.8 / max(1, len(builds))
     for j, k in enumerate(builds):
@@ -912,10 +911,7 @@ def target(name, value):
 
 
 EXPERIMENTS = {
-    "kernel-like": "the harness's own per-call hooks compiled out (the preemption-injection "
-                   "test in every atomic op; might_alloc() an empty inline, as in a kernel "
-                   "without debug options): what is left is pamt.c and the atomics",
-    "inline-get": "kernel-like, and pamt.c's pamt_get() __always_inline into "
+    "inline-get": "pamt.c's pamt_get() __always_inline into "
                   "tdx_pamt_get() and tdx_pamt_get_cached() (a candidate pamt.c change)",
 }
 

@@ -7,14 +7,12 @@
 # OUT into OUT/dpamt-bench-NAME.  Nothing here is the series or the harness
 # the tests use; the copies live only under OUT.
 #
-#   kernel-like   the harness's own per-call hooks compiled out, so that
-#                 what is left is pamt.c and the atomics: the
-#                 preemption-injection test in every atomic op
-#                 (harness_preempt_point()), and might_alloc(), an
-#                 out-of-line check in the harness, an empty inline as in
-#                 a kernel without debug options
-#   inline-get    kernel-like, and pamt.c's pamt_get() __always_inline
-#                 into tdx_pamt_get() and tdx_pamt_get_cached()
+#   inline-get    pamt.c's pamt_get() __always_inline into tdx_pamt_get()
+#                 and tdx_pamt_get_cached()
+#
+# (The harness's own per-call hooks, the preemption-injection test in every
+# atomic op and might_alloc(), are compiled out of every bench build by
+# HARNESS_BENCH, tests/model/Makefile.)
 #
 # Exit status 3 if the modification no longer applies (the sources
 # changed): the caller skips the experiment.
@@ -43,20 +41,9 @@ edit() {
 	fi
 }
 
-kernel_like() {
-	edit "$dir/model/include/custom.h" \
-		's/if (__builtin_expect(__atomic_load_n(&harness_preempt_ppm, __ATOMIC_RELAXED), 0))/if (0)/'
-	edit "$dir/model/include/custom.h" \
-		's/^void might_alloc(gfp_t gfp);/static inline void might_alloc(gfp_t gfp) { (void)gfp; }/'
-	edit "$dir/model/shim.c" 's/^void might_alloc(gfp_t gfp)$/void harness_unused_might_alloc(gfp_t gfp)/'
-}
-
 cflags=
 case $name in
-kernel-like)
-	kernel_like ;;
 inline-get)
-	kernel_like
 	edit "$dir/linux/arch/x86/virt/vmx/tdx/pamt.c" \
 		's/^static int pamt_get(unsigned long pfn/static __always_inline int pamt_get(unsigned long pfn/'
 	echo '#define __always_inline inline __attribute__((__always_inline__))' >"$dir/exp.h"
