@@ -267,18 +267,24 @@ void harness_fail_alloc_clear(void)
 	__atomic_store_n(&fail_alloc_ppm, 0, RLX);
 }
 
-/* Count an allocation attempt; true if it must fail. */
-static bool alloc_enter(gfp_t gfp, const char *what)
+/* May this thread allocate with @gfp here?  As the kernel's might_alloc(). */
+static void check_alloc_context(gfp_t gfp, const char *what)
 {
-	uint64_t n = __atomic_add_fetch(&ctr.alloc_calls, 1, RLX);
-	unsigned int ppm = __atomic_load_n(&fail_alloc_ppm, RLX);
-
 	if (t_mmu_lock)
 		harness_note_bug(HBUG_ALLOC_MMU_LOCK, "%s", what);
 	if ((gfp & __GFP_DIRECT_RECLAIM) &&
 	    (t_lock_depth || t_irq_off || t_softirq || t_hardirq))
 		harness_note_bug(HBUG_SLEEP_IN_ATOMIC, "%s, gfp %#x, %d locks held%s",
 				 what, gfp, t_lock_depth, t_softirq ? ", in softirq" : "");
+}
+
+/* Count an allocation attempt; true if it must fail. */
+static bool alloc_enter(gfp_t gfp, const char *what)
+{
+	uint64_t n = __atomic_add_fetch(&ctr.alloc_calls, 1, RLX);
+	unsigned int ppm = __atomic_load_n(&fail_alloc_ppm, RLX);
+
+	check_alloc_context(gfp, what);
 	__atomic_store_n(&ctr.last_gfp, gfp, RLX);
 	if (n == __atomic_load_n(&fail_alloc_at_n, RLX) ||
 	    (ppm && harness_rand() % 1000000 < ppm)) {
@@ -572,11 +578,7 @@ void bitmap_free(const unsigned long *bitmap)
 #ifndef HARNESS_BENCH
 void might_alloc(gfp_t gfp)
 {
-	if ((gfp & __GFP_DIRECT_RECLAIM) && (t_lock_depth || t_irq_off || t_softirq))
-		harness_note_bug(HBUG_SLEEP_IN_ATOMIC, "might_alloc(%#x), %d locks held%s",
-				 gfp, t_lock_depth, t_softirq ? ", in softirq" : "");
-	if (t_mmu_lock)
-		harness_note_bug(HBUG_ALLOC_MMU_LOCK, "might_alloc(%#x)", gfp);
+	check_alloc_context(gfp, "might_alloc()");
 }
 #endif
 
